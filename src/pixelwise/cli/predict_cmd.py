@@ -1,0 +1,116 @@
+"""`pixelwise predict SOURCE...`: segment images; write overlay, class-id mask and JSON."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from ..errors import PixelwiseError
+from .options import hw
+
+__all__ = ["add_parser", "run", "add_model_options", "segmenter_from_args"]
+
+
+def add_model_options(p: argparse.ArgumentParser) -> None:
+    """Options shared by every command that runs a model."""
+    p.add_argument("--model", default="default", help="known model name or .onnx path (default: the embedded model)")
+    p.add_argument("--int8", action="store_true", help="use the INT8 variant of the default model")
+    p.add_argument("--imgsz", type=hw, default=None, metavar="HxW", help="input size for dynamic models (rows x cols)")
+    p.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads (0 = all cores)")
+    p.add_argument("--device", default="cpu", choices=["cpu"], help="execution provider (CPU in this build)")
+    p.add_argument("--classes", default=None, help="keep only these classes: ids or names, comma-separated")
+    p.add_argument("--conf", type=float, default=0.25, help="score threshold (instance models)")
+    p.add_argument("--iou", type=float, default=0.7, help="NMS IoU threshold (instance models)")
+    p.add_argument("--max-det", type=int, default=300, help="detections kept per image (instance models)")
+    p.add_argument("--min-area", type=int, default=64, help="smallest region (pixels) that counts as an object")
+
+
+def segmenter_from_args(args: argparse.Namespace, confidence: bool = False):  # noqa: ANN201
+    from ..segmenter import Segmenter
+
+    classes = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
+    return Segmenter(args.model, imgsz=args.imgsz, threads=args.threads, int8=args.int8, confidence=confidence,
+                     classes=classes, conf=args.conf, iou=args.iou, max_det=args.max_det, min_area=args.min_area)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("predict", help="segment images (files, folders, globs, URLs)")
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help="image file, directory, glob or http(s) URL")
+    add_model_options(p)
+    p.add_argument("--out", type=Path, default=Path("runs/predict"), help="output folder")
+    p.add_argument("--alpha", type=float, default=0.5, help="overlay opacity, 0..1")
+    p.add_argument("--confidence", action="store_true", help="also save a confidence map (<name>_conf.png)")
+    p.add_argument("--masks", choices=["rle", "polygons", "none"], default="rle", help="instance masks in JSON")
+    p.add_argument("--recursive", action="store_true", help="look into sub-folders of directories")
+    p.add_argument("--quiet", action="store_true", help="one line per image, no area tables")
+    p.set_defaults(run=run)
+
+
+def _unique_stem(path: str, used: set[str]) -> str:
+    stem = Path(path.split("?")[0]).stem or "image"
+    candidate, k = stem, 1
+    while candidate in used:
+        k += 1
+        candidate = f"{stem}_{k}"
+    used.add(candidate)
+    return candidate
+
+
+def _area_table(result) -> str:  # noqa: ANN001
+    rows = [f"  {'class':<14}{'pixels':>10}{'share':>9}"]
+    for name, a in result.areas().items():
+        rows.append(f"  {name:<14}{a['pixels']:>10}{a['fraction'] * 100:>8.1f}%")
+    if result.spec.adapter != "semantic" or result.spec.things:
+        rows.append(f"  objects: {len(result.instances)}")
+    return "\n".join(rows)
+
+
+def _write_outputs(result, out: Path, stem: str, alpha: float, masks: str) -> list[Path]:  # noqa: ANN001
+    from ..io.image import write_image
+    from ..io.sinks import write_json, write_mask
+
+    written = [write_image(out / f"{stem}_overlay.png", result.plot(alpha=alpha)),
+               write_mask(out / f"{stem}_mask.png", result),
+               write_json(out / f"{stem}.json", result, masks=masks)]
+    if result.confidence is not None:
+        conf = (result.confidence * 255 + 0.5).astype("uint8")
+        written.append(write_image(out / f"{stem}_conf.png", conf))
+    return written
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 0.0 <= args.alpha <= 1.0:
+        from ..errors import InputError
+
+        raise InputError(f"--alpha must be between 0 and 1, got {args.alpha}")
+    seg = segmenter_from_args(args, confidence=args.confidence)
+    used: set[str] = set()
+    failed: list[PixelwiseError] = []
+    done = 0
+    t_start = time.perf_counter()
+    for source, outcome in seg.predict_many(args.sources, recursive=args.recursive):
+        if isinstance(outcome, PixelwiseError):
+            failed.append(outcome)
+            print(f"pixelwise: error: {outcome}", file=sys.stderr)
+            continue
+        try:
+            stem = _unique_stem(source, used)
+            _write_outputs(outcome, args.out, stem, args.alpha, args.masks)
+        except PixelwiseError as exc:
+            failed.append(exc)
+            print(f"pixelwise: error: {exc}", file=sys.stderr)
+            continue
+        done += 1
+        t = outcome.timings_ms
+        h, w = outcome.hw
+        print(f"{source}  {h}x{w}  {sum(t.values()):.1f} ms (pre {t['preprocess']:.1f}, "
+              f"infer {t['inference']:.1f}, post {t['postprocess']:.1f}) -> {args.out / stem}_*")
+        if not args.quiet:
+            print(_area_table(outcome))
+    total = time.perf_counter() - t_start
+    print(f"{done} image(s) segmented in {total:.2f} s, {len(failed)} failed; outputs in {args.out}")
+    if failed:
+        return max(e.exit_code for e in failed)
+    return 0

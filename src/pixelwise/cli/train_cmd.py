@@ -1,0 +1,68 @@
+"""`pixelwise train`: train or fine-tune a PWNet on a dataset YAML (needs the train extra)."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from ..errors import InputError
+from .options import float_pair, hw
+
+NETS = {
+    "default": {},
+    "small": {"c1": 24, "c2": 48, "c3": 128, "decoder": 48, "blocks2": 2, "blocks3": 6},
+}
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train or fine-tune a model on your data (needs pixelwise[train])")
+    p.add_argument("--data", required=True, type=Path, help="dataset YAML (or a folder with dataset.yaml)")
+    p.add_argument("--out", type=Path, default=Path("runs/train"), help="run folder (checkpoints, logs)")
+    p.add_argument("--epochs", type=int, default=300)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--crop", type=hw, default=(320, 320), metavar="HxW", help="training crop size")
+    p.add_argument("--scale", type=float_pair, default=(0.5, 2.0), metavar="LO,HI", help="random scale range")
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    p.add_argument("--val-every", type=int, default=5, help="validate every N epochs")
+    p.add_argument("--net", choices=sorted(NETS), default="default", help="network size")
+    p.add_argument("--from", dest="init", default=None,
+                   help="start from weights: a .safetensors file or 'default' (fine-tuning)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from last.pt")
+    p.add_argument("--train-on-val", action="store_true", help="add the val split to training (final models)")
+    p.add_argument("--max-batches", type=int, default=None, help=argparse.SUPPRESS)
+    p.set_defaults(run=run)
+
+
+def _resolve_init(value: str | None) -> Path | None:
+    if value is None:
+        return None
+    if value == "default":
+        from ..weights import default_weights_path
+
+        return default_weights_path()
+    path = Path(value)
+    if not path.is_file():
+        raise InputError(f"{value}: no such weights file for --from")
+    return path
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        from ..train.loop import TrainConfig, train
+    except ImportError as exc:
+        raise InputError(f"training needs PyTorch: pip install 'pixelwise[train]' ({exc})") from None
+    cfg = TrainConfig(
+        data=args.data, out=args.out, epochs=args.epochs, batch=args.batch, crop_hw=args.crop,
+        scale_range=args.scale, lr=args.lr, seed=args.seed, threads=args.threads, val_every=args.val_every,
+        init=_resolve_init(args.init), resume=args.resume, train_on_val=args.train_on_val,
+        max_batches=args.max_batches, net=NETS[args.net],
+        command="pixelwise " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+    )
+    summary = train(cfg)
+    print(f"best val mIoU {summary['best_val_miou']:.2f} after {summary['epochs']} epochs "
+          f"({summary['train_minutes']:.1f} min); weights in {args.out / 'best.safetensors'}")
+    return 0

@@ -1,0 +1,83 @@
+"""spec + adapter + session -> Result, with per-stage timings."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..adapters import get_adapter
+from ..errors import InputError
+from ..result import Result
+from ..spec import ModelSpec
+from .session import OnnxSession
+
+__all__ = ["PredictOptions", "Predictor"]
+
+
+@dataclass(frozen=True)
+class PredictOptions:
+    """Per-call options. ``input_hw`` None = the model's own size."""
+
+    input_hw: tuple[int, int] | None = None
+    confidence: bool = False
+    classes: tuple[int, ...] | None = None  # keep only these class ids (others -> background/255)
+    min_area: int = 64
+    conf: float = 0.25
+    iou: float = 0.7
+    max_det: int = 300
+
+
+class Predictor:
+    """Runs one model on one image at a time; thread-safe (the session is)."""
+
+    def __init__(self, session: OnnxSession, spec: ModelSpec) -> None:
+        self.session = session
+        self.spec = spec
+        self.adapter = get_adapter(spec.adapter)
+        self.input_name = session.inputs[0].name
+        self.output_names = [o.name for o in session.outputs]
+
+    def input_hw_for(self, options: PredictOptions) -> tuple[int, int]:
+        if options.input_hw is None or options.input_hw == self.spec.input_hw:
+            return self.spec.input_hw
+        if not self.spec.dynamic:
+            raise InputError(f"model {self.spec.name or self.session.source} has a fixed input size "
+                             f"{self.spec.input_hw[0]}x{self.spec.input_hw[1]}; --imgsz cannot change it")
+        return options.input_hw
+
+    def __call__(self, image: np.ndarray, options: PredictOptions = PredictOptions(), path: str | None = None
+                 ) -> Result:
+        t0 = time.perf_counter()
+        blob, transform = self.adapter.preprocess(image, self.spec, self.input_hw_for(options))
+        t1 = time.perf_counter()
+        raw = self.session.run({self.input_name: blob})
+        t2 = time.perf_counter()
+        decoded = self.adapter.postprocess(dict(zip(self.output_names, raw)), transform, self.spec,
+                                           **self._post_kwargs(options))
+        semantic = decoded.semantic
+        if options.classes is not None:
+            semantic = _keep_classes(semantic, options.classes, self._background())
+        t3 = time.perf_counter()
+        timings = {"preprocess": (t1 - t0) * 1e3, "inference": (t2 - t1) * 1e3, "postprocess": (t3 - t2) * 1e3}
+        instances = decoded.instances
+        if instances is not None and options.classes is not None:
+            instances = instances[np.isin(instances.class_ids, options.classes)]
+        return Result(image=image, semantic=semantic, spec=self.spec, confidence=decoded.confidence, path=path,
+                      timings_ms=timings, min_area=options.min_area, _instances=instances)
+
+    def _post_kwargs(self, options: PredictOptions) -> dict:
+        if self.spec.adapter == "semantic":
+            return {"confidence": options.confidence}
+        return {"confidence": options.confidence, "conf": options.conf, "iou": options.iou,
+                "max_det": options.max_det}
+
+    def _background(self) -> int:
+        return 255 if self.spec.adapter != "semantic" else (
+            self.spec.ignore_index if self.spec.ignore_index is not None else 255)
+
+
+def _keep_classes(semantic: np.ndarray, classes: tuple[int, ...], background: int) -> np.ndarray:
+    keep = np.isin(semantic, classes)
+    return np.where(keep, semantic, np.asarray(background, dtype=semantic.dtype))

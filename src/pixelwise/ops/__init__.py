@@ -1,0 +1,1 @@
+"""Pure pre/post-processing functions (numpy + OpenCV resize/contours); no state, no I/O."""

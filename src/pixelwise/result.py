@@ -1,0 +1,265 @@
+"""Result and Instances: what a model found in one image, as plain numpy arrays.
+
+Conventions: masks and class maps are at the **original image resolution**; boxes are
+``xyxy`` float32 pixels; ``semantic`` is ``uint8`` for models with at most 255 classes.
+Drawing and saving are delegated to ``pixelwise.vis`` / ``pixelwise.io`` (lazy imports).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .ops import masks as mask_ops
+from .spec import ModelSpec
+
+__all__ = ["Instances", "Result", "RESULT_SCHEMA", "NO_OBJECT"]
+
+RESULT_SCHEMA = "pixelwise.result/1"
+NO_OBJECT = 255  # semantic value where an instance model found nothing
+
+
+def _check(name: str, arr: np.ndarray, shape: tuple, dtype_kind: str | None = None) -> None:
+    if arr.ndim != len(shape) or any(s is not None and a != s for a, s in zip(arr.shape, shape)):
+        want = "(" + ", ".join("_" if s is None else str(s) for s in shape) + ")"
+        raise ValueError(f"{name}: expected shape {want}, got {arr.shape}")
+    if dtype_kind and arr.dtype.kind not in dtype_kind:
+        raise ValueError(f"{name}: expected dtype kind {dtype_kind!r}, got {arr.dtype}")
+
+
+@dataclass
+class Instances:
+    """N objects: parallel arrays, filterable like numpy (``inst[inst.scores > 0.5]``).
+
+    Attributes:
+        boxes_xyxy: (N, 4) float32 pixel boxes.
+        class_ids: (N,) int32.
+        scores: (N,) float32 confidences in 0..1.
+        masks: (N, H, W) bool at the original image size.
+    """
+
+    boxes_xyxy: np.ndarray
+    class_ids: np.ndarray
+    scores: np.ndarray
+    masks: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.boxes_xyxy = np.asarray(self.boxes_xyxy, dtype=np.float32).reshape(-1, 4) if np.size(
+            self.boxes_xyxy) == 0 else np.asarray(self.boxes_xyxy, dtype=np.float32)
+        self.class_ids = np.asarray(self.class_ids, dtype=np.int32).reshape(-1)
+        self.scores = np.asarray(self.scores, dtype=np.float32).reshape(-1)
+        self.masks = np.asarray(self.masks, dtype=bool)
+        n = len(self.class_ids)
+        _check("boxes_xyxy", self.boxes_xyxy, (n, 4))
+        _check("scores", self.scores, (n,))
+        _check("masks", self.masks, (n, None, None))
+
+    def __len__(self) -> int:
+        return len(self.class_ids)
+
+    def __getitem__(self, index: Any) -> "Instances":
+        if isinstance(index, (int, np.integer)):
+            index = [int(index)]
+        return Instances(self.boxes_xyxy[index], self.class_ids[index], self.scores[index], self.masks[index])
+
+    @property
+    def areas(self) -> np.ndarray:
+        """(N,) int64 mask areas in pixels."""
+        return self.masks.reshape(len(self), -1).sum(axis=1).astype(np.int64)
+
+    @classmethod
+    def empty(cls, hw: tuple[int, int]) -> "Instances":
+        return cls(np.zeros((0, 4), np.float32), np.zeros(0, np.int32), np.zeros(0, np.float32),
+                   np.zeros((0, *hw), bool))
+
+
+@dataclass(eq=False)
+class Result:
+    """Segmentation of one image.
+
+    Attributes:
+        image: the source image, (H, W, 3) uint8 RGB (a reference, not a copy).
+        semantic: (H, W) class ids (uint8, or int32 beyond 255 classes); for instance
+            models ``NO_OBJECT`` (255) where no mask covers a pixel.
+        spec: the model's spec (class names, colours, thing classes).
+        confidence: (H, W) float32 probability of the winning class, when requested.
+        path: where the image came from, if it came from a file or URL.
+        timings_ms: per-stage times (preprocess, inference, postprocess).
+        min_area: smallest region (pixels) that becomes an instance of a semantic model.
+    """
+
+    image: np.ndarray
+    semantic: np.ndarray
+    spec: ModelSpec
+    confidence: np.ndarray | None = None
+    path: str | None = None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    frame_index: int | None = None
+    timestamp: float | None = None
+    min_area: int = 64
+    _instances: Instances | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        _check("image", self.image, (None, None, 3), "u")
+        _check("semantic", self.semantic, self.image.shape[:2], "ui")
+        if self.confidence is not None:
+            _check("confidence", self.confidence, self.image.shape[:2], "f")
+        if self._instances is not None and len(self._instances):
+            _check("instances.masks", self._instances.masks, (None, *self.image.shape[:2]))
+
+    # -- basic facts -----------------------------------------------------------------
+    @property
+    def hw(self) -> tuple[int, int]:
+        return self.image.shape[0], self.image.shape[1]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.spec.classes
+
+    @property
+    def instances(self) -> Instances:
+        """Objects: the model's own (instance models) or connected regions of thing classes."""
+        if self._instances is None:
+            self._instances = self._instances_from_semantic()
+        return self._instances
+
+    def _instances_from_semantic(self) -> Instances:
+        boxes, ids, labels, _ = mask_ops.components(self.semantic, self.spec.thing_ids, self.min_area)
+        masks = labels[None] == np.arange(1, len(ids) + 1)[:, None, None] if len(ids) else np.zeros(
+            (0, *self.hw), bool)
+        if self.confidence is not None and len(ids):
+            flat = labels.reshape(-1)
+            sums = np.bincount(flat, weights=self.confidence.reshape(-1), minlength=len(ids) + 1)[1:]
+            counts = np.bincount(flat, minlength=len(ids) + 1)[1:]
+            scores = sums / np.maximum(counts, 1)
+        else:
+            scores = np.ones(len(ids), np.float32)
+        return Instances(boxes, ids, scores, masks)
+
+    # -- summaries -------------------------------------------------------------------
+    def areas(self) -> dict[str, dict[str, float | int]]:
+        """Per class present: ``{"name": {"id", "pixels", "fraction"}}``, largest first."""
+        counts = np.bincount(self.semantic.reshape(-1), minlength=max(len(self.names), 1))
+        total = self.semantic.size
+        out = {}
+        for cid in np.argsort(-counts, kind="stable"):
+            if counts[cid] == 0 or cid >= len(self.names):
+                continue
+            out[self.names[cid]] = {"id": int(cid), "pixels": int(counts[cid]),
+                                    "fraction": round(float(counts[cid] / total), 6)}
+        return out
+
+    def classes_present(self) -> list[str]:
+        return list(self.areas())
+
+    def segments(self, as_numpy: bool = False) -> list[dict[str, Any]]:
+        """Hugging Face ``image-segmentation`` pipeline format.
+
+        Semantic models give one segment per class present (``score`` None); instance
+        models one per object. ``mask`` is a PIL "L" image (0/255) at the original size,
+        or a bool array with ``as_numpy=True``.
+        """
+        items: list[tuple[str, float | None, np.ndarray]] = []
+        if self.spec.adapter == "semantic":
+            for name, info in self.areas().items():
+                items.append((name, None, self.semantic == info["id"]))
+        else:
+            inst = self.instances
+            for i in range(len(inst)):
+                items.append((self.names[inst.class_ids[i]], float(inst.scores[i]), inst.masks[i]))
+        if as_numpy:
+            return [{"label": n, "score": s, "mask": m} for n, s, m in items]
+        from PIL import Image
+
+        return [{"label": n, "score": s, "mask": Image.fromarray(m.astype(np.uint8) * 255, mode="L")}
+                for n, s, m in items]
+
+    def polygons(self, epsilon: float = 1.0) -> list[dict[str, Any]]:
+        """Per instance: label, score and outer polygons as lists of [x, y] points."""
+        inst = self.instances
+        return [{"label": self.names[inst.class_ids[i]], "score": float(inst.scores[i]),
+                 "polygons": [p.tolist() for p in mask_ops.mask_to_polygons(inst.masks[i], epsilon=epsilon)]}
+                for i in range(len(inst))]
+
+    def panoptic(self) -> tuple[np.ndarray, list[dict[str, Any]]]:
+        """(H, W) int32 segment ids (0 = none) and COCO-panoptic ``segments_info``."""
+        seg = np.zeros(self.hw, dtype=np.int32)
+        info = []
+        things = set(self.spec.thing_ids)
+        for name, a in self.areas().items():
+            if a["id"] in things or self.spec.adapter != "semantic":
+                continue
+            m = self.semantic == a["id"]
+            seg[m] = len(info) + 1
+            info.append(self._segment_info(len(info) + 1, a["id"], False, m))
+        inst = self.instances
+        for i in range(len(inst)):
+            m = inst.masks[i] & (seg == 0) if self.spec.adapter != "semantic" else inst.masks[i]
+            if not m.any():
+                continue
+            seg[m] = len(info) + 1
+            info.append(self._segment_info(len(info) + 1, int(inst.class_ids[i]), True, m))
+        return seg, info
+
+    @staticmethod
+    def _segment_info(sid: int, cid: int, isthing: bool, mask: np.ndarray) -> dict[str, Any]:
+        x0, y0, x1, y1 = mask_ops.masks_to_boxes(mask[None])[0].tolist()
+        return {"id": sid, "category_id": cid, "isthing": isthing, "area": int(mask.sum()),
+                "bbox": [x0, y0, x1 - x0, y1 - y0]}
+
+    # -- serialisation -----------------------------------------------------------------
+    def to_dict(self, masks: str = "rle") -> dict[str, Any]:
+        """The one JSON schema of a result. ``masks``: "rle", "polygons" or "none"."""
+        if masks not in ("rle", "polygons", "none"):
+            raise ValueError(f"masks must be 'rle', 'polygons' or 'none', got {masks!r}")
+        inst = self.instances
+        rles = mask_ops.encode_rle(inst.masks) if masks == "rle" else []
+        objects = []
+        for i in range(len(inst)):
+            obj: dict[str, Any] = {
+                "id": i, "class_id": int(inst.class_ids[i]), "label": self.names[inst.class_ids[i]],
+                "score": round(float(inst.scores[i]), 5), "box_xyxy": [round(float(v), 2) for v in inst.boxes_xyxy[i]],
+                "area": int(inst.masks[i].sum()),
+            }
+            if masks == "rle":
+                obj["rle"] = rles[i]
+            elif masks == "polygons":
+                obj["polygons"] = [p.tolist() for p in mask_ops.mask_to_polygons(inst.masks[i])]
+            objects.append(obj)
+        return {
+            "schema": RESULT_SCHEMA,
+            "source": self.path,
+            "height": self.hw[0],
+            "width": self.hw[1],
+            "model": self.spec.name,
+            "task": self.spec.adapter,
+            "classes_present": self.classes_present(),
+            "areas": self.areas(),
+            "instances": objects,
+            "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
+            **({"frame_index": self.frame_index} if self.frame_index is not None else {}),
+        }
+
+    def to_json(self, masks: str = "rle", indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(masks=masks), indent=indent)
+
+    # -- conveniences (lazy upward imports, the one allowed exception in the DAG) -------
+    def plot(self, alpha: float = 0.5, legend: bool = True, boxes: bool = True) -> np.ndarray:
+        """A new (H, W, 3) uint8 RGB overlay image."""
+        from .vis.overlay import draw_result
+
+        return draw_result(self, alpha=alpha, legend=legend, boxes=boxes)
+
+    def save(self, path: str, alpha: float = 0.5) -> str:
+        """Save the overlay (image suffix), the class-id mask (``*.mask.png`` / ``.npy``) or JSON."""
+        from .io.sinks import save_result
+
+        return str(save_result(self, path, alpha=alpha))
+
+    def show(self, alpha: float = 0.5, window: str = "pixelwise") -> None:
+        from .io.display import show_image
+
+        show_image(self.plot(alpha=alpha), window)

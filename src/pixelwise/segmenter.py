@@ -1,0 +1,131 @@
+"""Segmenter: the front door. ``Segmenter()(image) -> Result``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .engine.model import load_model
+from .engine.predictor import PredictOptions, Predictor
+from .engine.session import SessionConfig
+from .errors import PixelwiseError
+from .io.image import DEFAULT_MAX_PIXELS, read_image, to_rgb_array
+from .io.sources import ImageItem, expand_sources
+from .registry import resolve_model
+from .result import Result
+from .spec import ModelSpec
+
+__all__ = ["Segmenter", "ImageLike"]
+
+ImageLike = Any  # str | os.PathLike | np.ndarray (RGB) | PIL.Image.Image
+
+
+class Segmenter:
+    """Segment images with an ONNX model (the embedded default unless told otherwise).
+
+    Args:
+        model: a known model name (``pixelwise models``), or a path to an .onnx file.
+        imgsz: (height, width) to run dynamic models at; None = the model's own size.
+        threads: ONNX Runtime intra-op threads (0 = all cores).
+        int8: use the INT8 variant of a known model (``default`` -> ``default-int8``).
+        confidence: also compute ``Result.confidence`` (probability of the winning class).
+        classes: keep only these class ids (or names); the rest become background.
+        conf, iou, max_det: instance-model thresholds (score, NMS IoU, detections kept).
+        min_area: smallest region (pixels) that counts as an instance of a semantic model.
+        max_pixels: refuse images larger than this many pixels (a clear error, not an OOM).
+        spec_overrides: ModelSpec fields to override (e.g. class names for a foreign model).
+
+    Calling it takes a path, URL, numpy **RGB** array (H, W, 3) uint8, or PIL image, and
+    returns a Result; a list returns a list.
+    """
+
+    def __init__(self, model: str | os.PathLike[str] = "default", *, imgsz: tuple[int, int] | None = None,
+                 threads: int = 0, int8: bool = False, confidence: bool = False,
+                 classes: Iterable[int | str] | None = None, conf: float = 0.25, iou: float = 0.7,
+                 max_det: int = 300, min_area: int = 64, max_pixels: int = DEFAULT_MAX_PIXELS,
+                 spec_overrides: dict[str, Any] | None = None) -> None:
+        name = str(model)
+        if int8 and name == "default":
+            name = "default-int8"
+        self.model_path = resolve_model(name)
+        session, spec = load_model(self.model_path, SessionConfig(threads=threads), spec_overrides)
+        self.predictor = Predictor(session, spec)
+        self.max_pixels = max_pixels
+        self.options = PredictOptions(
+            input_hw=tuple(imgsz) if imgsz else None, confidence=confidence,
+            classes=self._class_ids(classes, spec), min_area=min_area, conf=conf, iou=iou, max_det=max_det)
+        self.predictor.input_hw_for(self.options)  # fail early on an impossible imgsz
+
+    @staticmethod
+    def _class_ids(classes: Iterable[int | str] | None, spec: ModelSpec) -> tuple[int, ...] | None:
+        if classes is None:
+            return None
+        from .errors import InputError
+
+        ids = []
+        for c in classes:
+            if isinstance(c, str) and not c.isdigit():
+                if c not in spec.classes:
+                    raise InputError(f"unknown class {c!r}; the model's classes are: {', '.join(spec.classes)}")
+                ids.append(spec.classes.index(c))
+            else:
+                cid = int(c)
+                if not 0 <= cid < spec.num_classes:
+                    raise InputError(f"class id {cid} out of range 0..{spec.num_classes - 1}")
+                ids.append(cid)
+        return tuple(ids)
+
+    @property
+    def spec(self) -> ModelSpec:
+        return self.predictor.spec
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.spec.classes
+
+    def load(self, source: ImageLike) -> tuple[np.ndarray, str | None]:
+        """Any accepted image input -> ((H, W, 3) uint8 RGB, path or None)."""
+        if isinstance(source, (str, Path)):
+            return read_image(source, self.max_pixels), str(source)
+        return to_rgb_array(source), None
+
+    def predict_array(self, image: np.ndarray, path: str | None = None, **options: Any) -> Result:
+        """Segment an already-loaded RGB array (no validation; the fast path for streams)."""
+        opts = replace(self.options, **options) if options else self.options
+        return self.predictor(image, opts, path=path)
+
+    def __call__(self, source: ImageLike | list[ImageLike], **options: Any) -> Result | list[Result]:
+        if isinstance(source, list):
+            return [self(s, **options) for s in source]
+        image, path = self.load(source)
+        return self.predict_array(image, path, **options)
+
+    def predict_many(self, sources: Iterable[str | os.PathLike[str]], recursive: bool = False,
+                     **options: Any) -> Iterator[tuple[str, Result | PixelwiseError]]:
+        """Files, folders, globs and URLs -> (source, Result or the error), one at a time.
+
+        A bad input yields its error and the loop goes on: a batch never loses work.
+        """
+        for item in expand_sources(sources, recursive):
+            yield item.source, self._predict_item(item, options)
+
+    def _predict_item(self, item: ImageItem, options: dict[str, Any]) -> Result | PixelwiseError:
+        if item.error is not None:
+            return item.error
+        try:
+            image = read_image(item.source, self.max_pixels)
+            return self.predict_array(image, item.source, **options)
+        except PixelwiseError as exc:
+            return exc
+
+    def __repr__(self) -> str:
+        s = self.spec
+        return (f"Segmenter(model={s.name or str(self.model_path)!r}, adapter={s.adapter!r}, "
+                f"classes={s.num_classes}, input={s.input_hw[0]}x{s.input_hw[1]})")
+
+

@@ -1,0 +1,29 @@
+"""Calibration inputs for INT8 quantization: normalised blobs from a dataset's train split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..data.config import load_dataset_config
+from ..data.masks import list_pairs
+from ..spec import IMAGENET_MEAN, IMAGENET_STD
+from ..io.image import read_image
+from ..ops.letterbox import normalise_to_blob, resize_to_input
+
+__all__ = ["calibration_blobs"]
+
+MEAN, STD = IMAGENET_MEAN, IMAGENET_STD
+
+
+def calibration_blobs(data: Path, input_hw: tuple[int, int], count: int = 64, seed: int = 0) -> list[np.ndarray]:
+    cfg = load_dataset_config(data)
+    pairs = list_pairs(cfg.train, cfg.root) if cfg.train else []
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(len(pairs), size=min(count, len(pairs)), replace=False)
+    blobs = []
+    for i in sorted(chosen):
+        canvas, _ = resize_to_input(read_image(pairs[i][0]), input_hw, "stretch")
+        blobs.append(normalise_to_blob(canvas, MEAN, STD))
+    return blobs

@@ -1,0 +1,141 @@
+"""Export trained weights to ONNX with the ModelSpec embedded, and INT8 quantization.
+
+The exported graph has BatchNorm folded into the convolutions, dynamic height/width,
+and two outputs: ``logits`` (1, C, H/4, W/4) and ``labels`` (1, H, W) uint8, the argmax
+of the bilinearly upsampled logits at the input size (computed inside ONNX Runtime,
+which is faster than doing it in numpy).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ..io.image import atomic_write_bytes
+from ..spec import IMAGENET_MEAN, IMAGENET_STD, SPEC_KEY, ModelSpec
+from .checkpoint import load_weights
+from .nets.pwnet import PWNet
+
+__all__ = ["fold_batchnorm", "export_onnx", "spec_from_meta", "quantize_int8"]
+
+
+def fold_batchnorm(module: nn.Module) -> nn.Module:
+    """Fold every Conv2d directly followed by BatchNorm2d (in a Sequential) into the conv."""
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    for child in module.children():
+        fold_batchnorm(child)
+    if isinstance(module, nn.Sequential):
+        items = list(module)
+        for i in range(len(items) - 1):
+            if isinstance(items[i], nn.Conv2d) and isinstance(items[i + 1], nn.BatchNorm2d):
+                module[i] = fuse_conv_bn_eval(items[i], items[i + 1])
+                module[i + 1] = nn.Identity()
+    return module
+
+
+class _WithLabels(nn.Module):
+    def __init__(self, net: PWNet) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        logits = self.net(x)
+        up = F.interpolate(logits, size=x.shape[-2:], mode="bilinear", align_corners=False)
+        return logits, up.argmax(dim=1).to(torch.uint8)
+
+
+def spec_from_meta(meta: dict[str, Any], input_hw: tuple[int, int], name: str) -> ModelSpec:
+    val = meta.get("val", {})
+    train_cfg = meta.get("train", {})
+    return ModelSpec(
+        adapter="semantic", input_hw=input_hw, classes=tuple(meta["classes"]),
+        colours=tuple(tuple(c) for c in meta.get("colours", ())), things=tuple(meta.get("things", ())),
+        mean=tuple(meta.get("mean", IMAGENET_MEAN)), std=tuple(meta.get("std", IMAGENET_STD)),
+        resize="stretch", dynamic=True, ignore_index=meta.get("ignore_index"), name=name,
+        provenance={"command": train_cfg.get("command"), "seed": train_cfg.get("seed"), "epoch": meta.get("epoch"),
+                    "train": train_cfg, "init": meta.get("init"), "stages": meta.get("stages")},
+        scores={"val_miou": val.get("miou"), "val_pixel_accuracy": val.get("pixel_accuracy"),
+                "val_iou": val.get("iou")},
+    )
+
+
+def _embed_spec(onnx_bytes: bytes, spec: ModelSpec) -> bytes:
+    import onnx
+
+    model = onnx.load_from_string(onnx_bytes)
+    del model.metadata_props[:]
+    entry = model.metadata_props.add()
+    entry.key, entry.value = SPEC_KEY, spec.to_json()
+    model.producer_name = "pixelwise"
+    return model.SerializeToString()
+
+
+def export_onnx(weights: Path, out: Path, input_hw: tuple[int, int] = (360, 480), name: str = "",
+                opset: int = 17, spec_updates: dict[str, Any] | None = None) -> Path:
+    """Weights (.safetensors from ``pixelwise train``) -> ONNX file with the spec embedded."""
+    tensors, config, meta = load_weights(weights)
+    net = PWNet(config)
+    net.load_state_dict(tensors)
+    net.eval()
+    fold_batchnorm(net)
+    wrapped = _WithLabels(net).eval()
+    buf = io.BytesIO()
+    dummy = torch.zeros(1, 3, *input_hw)
+    with torch.no_grad():
+        torch.onnx.export(
+            wrapped, (dummy,), buf, opset_version=opset, input_names=["input"], output_names=["logits", "labels"],
+            dynamic_axes={"input": {2: "height", 3: "width"}, "logits": {2: "h4", 3: "w4"},
+                          "labels": {1: "height", 2: "width"}},
+            dynamo=False,
+        )
+    spec = spec_from_meta(meta, input_hw, name or out.stem)
+    if spec_updates:
+        spec = spec.replace(**spec_updates)
+    return atomic_write_bytes(out, _embed_spec(buf.getvalue(), spec))
+
+
+def quantize_int8(fp32: Path, out: Path, calibration: list[np.ndarray], per_channel: bool = True) -> Path:
+    """Static INT8 quantization (QDQ) with calibration blobs (1, 3, H, W) float32."""
+    import tempfile
+
+    import onnx
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.it = iter(calibration)
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            blob = next(self.it, None)
+            return None if blob is None else {"input": blob}
+
+    src = onnx.load(str(fp32))
+    spec_json = {p.key: p.value for p in src.metadata_props}.get(SPEC_KEY)
+    with tempfile.TemporaryDirectory() as tmp:
+        pre = Path(tmp) / "pre.onnx"
+        q = Path(tmp) / "q.onnx"
+        quant_pre_process(str(fp32), str(pre), skip_symbolic_shape=True)
+        quantize_static(str(pre), str(q), Reader(), quant_format=QuantFormat.QDQ, per_channel=per_channel,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        nodes_to_exclude=_head_nodes(pre))
+        data = q.read_bytes()
+    spec = ModelSpec.from_json(spec_json) if spec_json else None
+    if spec is not None:
+        data = _embed_spec(data, spec.replace(name=out.stem))
+    return atomic_write_bytes(out, data)
+
+
+def _head_nodes(path: Path) -> list[str]:
+    """Keep the upsample/argmax tail in float (quantizing it only adds error)."""
+    import onnx
+
+    model = onnx.load(str(path))
+    return [n.name for n in model.graph.node if n.op_type in ("Resize", "ArgMax", "Cast")]

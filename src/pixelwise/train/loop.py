@@ -1,0 +1,229 @@
+"""The training loop: epochs of augmented crops, EMA weights, validation mIoU, checkpoints.
+
+Outputs in ``TrainConfig.out``:
+
+    last.pt            resumable state (model, EMA, optimiser, epoch, log), every epoch
+    best.safetensors   EMA weights with the best validation mIoU (+ net config, metrics)
+    last.safetensors   EMA weights of the latest epoch
+    log.csv, log.png   one row per epoch: loss, learning rate, val mIoU, per-class IoU
+    summary.json       the config, best epoch and its per-class IoU
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import platform
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from ..data.config import DatasetConfig, load_dataset_config
+from ..errors import InputError
+from ..eval.confusion import ConfusionMatrix
+from ..spec import IMAGENET_MEAN, IMAGENET_STD
+from ..io.image import atomic_write_bytes
+from .augment import AugmentConfig
+from .checkpoint import build_from_weights, load_state, save_state, save_weights
+from .dataset import SplitArrays, batches, load_split
+from .losses import class_weights, segmentation_loss
+from .nets.pwnet import PWNet, PWNetConfig
+
+__all__ = ["TrainConfig", "train"]
+
+MEAN, STD = IMAGENET_MEAN, IMAGENET_STD
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    data: Path
+    out: Path
+    epochs: int = 300
+    batch: int = 16
+    crop_hw: tuple[int, int] = (320, 320)
+    scale_range: tuple[float, float] = (0.5, 2.0)
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    warmup_epochs: int = 3
+    seed: int = 0
+    threads: int = 2
+    val_every: int = 5
+    ema_decay: float = 0.999
+    aux_weight: float = 0.4
+    init: Path | None = None  # --from: weights to start from (fine-tuning / later stage)
+    resume: bool = False
+    train_on_val: bool = False
+    max_batches: int | None = None  # per epoch; for tests and quick checks
+    net: dict[str, Any] = field(default_factory=dict)
+    command: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in d.items()}
+
+
+def _to_tensor(images: np.ndarray) -> torch.Tensor:
+    x = torch.from_numpy(images).permute(0, 3, 1, 2).float().div_(255.0)
+    mean = torch.tensor(MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(STD).view(1, 3, 1, 1)
+    return ((x - mean) / std).contiguous(memory_format=torch.channels_last)
+
+
+def _lr_at(cfg: TrainConfig, step: int, total: int, per_epoch: int) -> float:
+    warm = cfg.warmup_epochs * per_epoch
+    if step < warm:
+        return cfg.lr * (step + 1) / warm
+    return cfg.lr * (1 - (step - warm) / max(total - warm, 1)) ** 0.9
+
+
+@torch.no_grad()
+def evaluate(model: torch.nn.Module, data: SplitArrays, num_classes: int, ignore: int | None) -> ConfusionMatrix:
+    """Full-resolution confusion matrix of ``model`` on a split."""
+    model.eval()
+    cm = ConfusionMatrix(num_classes, ignore)
+    for image, label in zip(data.images, data.labels):
+        logits = model(_to_tensor(image[None]))
+        logits = F.interpolate(logits, size=label.shape, mode="bilinear", align_corners=False)
+        cm.update(label, logits.argmax(1)[0].numpy())
+    return cm
+
+
+def _write_log(out: Path, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    keys: list[str] = []
+    for row in rows:
+        keys += [k for k in row if k not in keys]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=keys)
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_bytes(out / "log.csv", buf.getvalue().encode())
+    try:
+        from .plots import plot_log
+
+        plot_log(rows, out / "log.png")
+    except ImportError:  # matplotlib is optional
+        pass
+
+
+def _build_model(cfg: TrainConfig, ds: DatasetConfig) -> tuple[PWNet, dict[str, Any]]:
+    if cfg.init is not None:
+        return build_from_weights(Path(cfg.init), ds.num_classes)
+    net = PWNetConfig.from_dict({**cfg.net, "num_classes": ds.num_classes})
+    return PWNet(net), {}
+
+
+def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
+    """Train a PWNet on ``cfg.data``; returns the summary (also written to summary.json)."""
+    from tqdm import tqdm
+
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    ds = load_dataset_config(cfg.data)
+    if ds.train is None or ds.val is None:
+        raise InputError(f"{ds.source}: training needs both 'train' and 'val' splits")
+    ignore = ds.ignore_index if ds.ignore_index is not None else 255
+    train_data, val_data = load_split(ds, ds.train), load_split(ds, ds.val)
+    if cfg.train_on_val:
+        train_data = SplitArrays(
+            train_data.images + val_data.images, train_data.labels + val_data.labels, train_data.names + val_data.names
+        )
+    weight = torch.from_numpy(class_weights(train_data.label_counts(ds.num_classes)))
+    model, init_meta = _build_model(cfg, ds)
+    model = model.to(memory_format=torch.channels_last)
+    ema = torch.optim.swa_utils.AveragedModel(
+        model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(cfg.ema_decay), use_buffers=True
+    )
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    aug = AugmentConfig(crop_hw=cfg.crop_hw, scale_range=cfg.scale_range)
+    per_epoch = len(train_data) // cfg.batch
+    if cfg.max_batches:
+        per_epoch = min(per_epoch, cfg.max_batches)
+    if per_epoch < 1:
+        raise InputError(f"{ds.source}: {len(train_data)} training images are fewer than one batch of {cfg.batch}")
+    total = per_epoch * cfg.epochs
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    rows: list[dict[str, Any]] = []
+    start_epoch, best, elapsed = 0, -1.0, 0.0
+    if cfg.resume and (cfg.out / "last.pt").is_file():
+        state = load_state(cfg.out / "last.pt")
+        model.load_state_dict(state["model"])
+        ema.load_state_dict(state["ema"])
+        opt.load_state_dict(state["optimizer"])
+        start_epoch, best, rows, elapsed = state["epoch"], state["best"], state["rows"], state["elapsed"]
+    meta_base = {
+        "classes": list(ds.classes),
+        "colours": [list(c) for c in ds.colours],
+        "things": list(ds.things),
+        "ignore_index": ds.ignore_index,
+        "mean": list(MEAN),
+        "std": list(STD),
+        "train": cfg.to_dict(),
+        "init": init_meta.get("provenance") if init_meta else None,
+    }
+    for epoch in range(start_epoch, cfg.epochs):
+        t0 = time.perf_counter()
+        model.train()
+        losses = []
+        it = batches(train_data, cfg.batch, aug, ignore, cfg.seed, epoch)
+        bar = tqdm(it, total=per_epoch, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress,
+                   leave=False, file=sys.stderr, dynamic_ncols=True)
+        for i, (xb, yb) in enumerate(bar):
+            if i >= per_epoch:
+                break
+            step = epoch * per_epoch + i
+            for group in opt.param_groups:
+                group["lr"] = _lr_at(cfg, step, total, per_epoch)
+            logits, aux = model(_to_tensor(xb))
+            loss = segmentation_loss(logits, torch.from_numpy(yb).long(), weight, ignore, aux, cfg.aux_weight)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            ema.update_parameters(model)
+            losses.append(float(loss))
+            bar.set_postfix(loss=f"{np.mean(losses):.3f}")
+        bar.close()
+        row: dict[str, Any] = {"epoch": epoch + 1, "lr": opt.param_groups[0]["lr"], "loss": float(np.mean(losses))}
+        last = epoch + 1 == cfg.epochs
+        if (epoch + 1) % cfg.val_every == 0 or last:
+            metrics = evaluate(ema.module, val_data, ds.num_classes, ds.ignore_index).metrics()
+            row.update(val_miou=round(metrics.miou, 3), val_pixacc=round(metrics.pixel_accuracy, 3))
+            row.update({f"iou_{n}": round(float(v), 2) for n, v in zip(ds.classes, metrics.iou)})
+            meta = {**meta_base, "epoch": epoch + 1, "val": metrics.to_dict(ds.classes)}
+            save_weights(cfg.out / "last.safetensors", ema.module, meta)
+            if metrics.miou > best:
+                best = metrics.miou
+                save_weights(cfg.out / "best.safetensors", ema.module, meta)
+        elapsed += time.perf_counter() - t0
+        row.update(seconds=round(time.perf_counter() - t0, 1), elapsed_min=round(elapsed / 60, 1))
+        rows.append(row)
+        save_state(cfg.out / "last.pt", {
+            "model": model.state_dict(), "ema": ema.state_dict(), "optimizer": opt.state_dict(),
+            "epoch": epoch + 1, "best": best, "rows": rows, "elapsed": elapsed, "config": cfg.to_dict(),
+        })
+        _write_log(cfg.out, rows)
+        if progress:
+            extra = f" val mIoU {row['val_miou']:.2f} (best {best:.2f})" if "val_miou" in row else ""
+            print(f"epoch {epoch + 1}/{cfg.epochs} loss {row['loss']:.4f} lr {row['lr']:.2e} "
+                  f"{row['seconds']:.0f}s{extra}", file=sys.stderr, flush=True)
+    summary = {
+        "config": cfg.to_dict(),
+        "best_val_miou": best,
+        "epochs": len(rows),
+        "train_minutes": round(elapsed / 60, 1),
+        "machine": {"cpu_threads": cfg.threads, "platform": platform.platform(), "torch": torch.__version__},
+        "rows": rows,
+    }
+    atomic_write_bytes(cfg.out / "summary.json", json.dumps(summary, indent=1).encode())
+    return summary
+
+

@@ -1,0 +1,1 @@
+"""Drawing: (image, result, style) -> a NEW image; never draws in place."""
