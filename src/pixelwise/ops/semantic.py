@@ -90,12 +90,12 @@ def argmax_hwc(hwc: np.ndarray, dtype: type = np.uint8) -> np.ndarray:
 
 
 def resize_hwc(hwc: np.ndarray, out_hw: tuple[int, int]) -> np.ndarray:
-    """Bilinear resize of an (h, w, C) float32 array (any C; OpenCV takes 512 at a time)."""
+    """Bilinear resize of an (h, w, C) float32 array (any C; OpenCV takes 128 at a time)."""
     H, W = out_hw
     c = hwc.shape[2]
-    if c <= 512:
+    if c <= 128:
         return cv2.resize(hwc, (W, H), interpolation=cv2.INTER_LINEAR).reshape(H, W, c)
-    parts = [resize_hwc(np.ascontiguousarray(hwc[..., i : i + 512]), out_hw) for i in range(0, c, 512)]
+    parts = [resize_hwc(np.ascontiguousarray(hwc[..., i : i + 128]), out_hw) for i in range(0, c, 128)]
     return np.concatenate(parts, axis=2)
 
 

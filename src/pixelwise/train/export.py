@@ -9,6 +9,7 @@ which is faster than doing it in numpy).
 from __future__ import annotations
 
 import io
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +89,11 @@ def export_onnx(weights: Path, out: Path, input_hw: tuple[int, int] = (360, 480)
     wrapped = _WithLabels(net).eval()
     buf = io.BytesIO()
     dummy = torch.zeros(1, 3, *input_hw)
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        # the TorchScript exporter is chosen on purpose: it needs no onnxscript and gives a
+        # plain graph that ONNX Runtime and OpenCV DNN both run; silence its deprecation note
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
         torch.onnx.export(
             wrapped, (dummy,), buf, opset_version=opset, input_names=["input"], output_names=["logits", "labels"],
             dynamic_axes={"input": {2: "height", 3: "width"}, "logits": {2: "h4", 3: "w4"},

@@ -84,6 +84,17 @@ def _lr_at(cfg: TrainConfig, step: int, total: int, per_epoch: int) -> float:
     return cfg.lr * (1 - (step - warm) / max(total - warm, 1)) ** 0.9
 
 
+def _ema_fn(decay: float):  # noqa: ANN202
+    """EMA whose decay ramps up, (1 + t) / (10 + t) capped at ``decay``: early averages are
+    not dominated by the random initial weights (and their BatchNorm statistics)."""
+
+    def avg(averaged: torch.Tensor, current: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
+        d = min(decay, (1.0 + float(n)) / (10.0 + float(n)))
+        return averaged * d + current * (1.0 - d)
+
+    return avg
+
+
 @torch.no_grad()
 def evaluate(model: torch.nn.Module, data: SplitArrays, num_classes: int, ignore: int | None) -> ConfusionMatrix:
     """Full-resolution confusion matrix of ``model`` on a split."""
@@ -140,9 +151,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
     weight = torch.from_numpy(class_weights(train_data.label_counts(ds.num_classes)))
     model, init_meta = _build_model(cfg, ds)
     model = model.to(memory_format=torch.channels_last)
-    ema = torch.optim.swa_utils.AveragedModel(
-        model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(cfg.ema_decay), use_buffers=True
-    )
+    ema = torch.optim.swa_utils.AveragedModel(model, avg_fn=_ema_fn(cfg.ema_decay), use_buffers=True)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     aug = AugmentConfig(crop_hw=cfg.crop_hw, scale_range=cfg.scale_range)
     per_epoch = len(train_data) // cfg.batch
@@ -189,7 +198,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
             loss.backward()
             opt.step()
             ema.update_parameters(model)
-            losses.append(float(loss))
+            losses.append(loss.item())
             bar.set_postfix(loss=f"{np.mean(losses):.3f}")
         bar.close()
         row: dict[str, Any] = {"epoch": epoch + 1, "lr": opt.param_groups[0]["lr"], "loss": float(np.mean(losses))}

@@ -1,0 +1,59 @@
+import numpy as np
+import pytest
+
+from pixelwise.adapters import ADAPTERS, get_adapter
+from pixelwise.adapters.semantic import SemanticAdapter
+from pixelwise.errors import ModelError
+from pixelwise.ops.letterbox import resize_to_input
+from pixelwise.spec import ModelSpec
+
+SPEC = ModelSpec(classes=("a", "b", "c"))
+
+
+def _transform(src_hw, input_hw, mode="stretch"):
+    return resize_to_input(np.zeros((*src_hw, 3), np.uint8), input_hw, mode)[1]
+
+
+def test_registry_lists_valid_names_on_error():
+    assert ADAPTERS["semantic"] is SemanticAdapter
+    with pytest.raises(ModelError, match="valid: semantic"):
+        get_adapter("nope")
+
+
+def test_quarter_resolution_logits_are_upsampled_to_the_source():
+    logits = np.zeros((1, 3, 16, 24), np.float32)
+    logits[0, 2, :, 12:] = 5.0
+    d = SemanticAdapter.postprocess({"logits": logits}, _transform((90, 120), (64, 96)), SPEC, confidence=True)
+    assert d.semantic.shape == (90, 120) and d.semantic.dtype == np.uint8
+    assert (d.semantic[:, :55] == 0).all() and (d.semantic[:, 65:] == 2).all()
+    assert d.confidence.shape == (90, 120) and d.confidence.max() <= 1.0
+
+
+def test_class_id_outputs_are_resized_nearest():
+    ids = np.zeros((1, 32, 48), np.int64)
+    ids[0, :, 24:] = 1
+    d = SemanticAdapter.postprocess({"ids": ids}, _transform((64, 96), (32, 48)), SPEC)
+    assert d.semantic.shape == (64, 96) and (d.semantic[:, 48:] == 1).all() and (d.semantic[:, :48] == 0).all()
+
+
+def test_labels_output_is_used_when_the_image_has_the_input_size():
+    labels = np.full((1, 32, 48), 1, np.uint8)
+    logits = np.zeros((1, 3, 8, 12), np.float32)
+    d = SemanticAdapter.postprocess({"logits": logits, "labels": labels}, _transform((32, 48), (32, 48)), SPEC)
+    assert (d.semantic == 1).all()
+    d2 = SemanticAdapter.postprocess({"logits": logits, "labels": labels}, _transform((64, 96), (32, 48)), SPEC)
+    assert (d2.semantic == 0).all()  # logits path when sizes differ
+
+
+def test_letterboxed_models_drop_padding_before_resizing():
+    spec = ModelSpec(classes=("a", "b"), resize="letterbox")
+    t = _transform((50, 100), (64, 64), "letterbox")  # content 32x64 at rows 16..48
+    logits = np.zeros((1, 2, 64, 64), np.float32)
+    logits[0, 1, 16:48, :] = 1.0  # class b exactly on the content
+    d = SemanticAdapter.postprocess({"logits": logits}, t, spec)
+    assert (d.semantic == 1).all()
+
+
+def test_bad_output_rank_raises():
+    with pytest.raises(ValueError, match="semantic output"):
+        SemanticAdapter.postprocess({"x": np.zeros((1, 3), np.float32)}, _transform((4, 4), (4, 4)), SPEC)

@@ -1,0 +1,90 @@
+"""Shared fixtures: tiny ONNX models built here, real CamVid data when ../shared exists."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+CAMVID = SHARED / "datasets" / "camvid"
+CAMVID_YAML = REPO / "configs" / "camvid.yaml"
+
+RGB_CLASSES = ("red", "green", "blue")
+
+
+def make_semantic_onnx(path: Path, *, classes: tuple[str, ...] = RGB_CLASSES, pool: int = 4,
+                       static_hw: tuple[int, int] | None = None, output: str = "logits",
+                       spec: dict | None = None, sidecar: dict | None = None) -> Path:
+    """A tiny semantic ONNX model whose class is the strongest colour channel.
+
+    Input ``input`` [1,3,H,W]; output ``logits`` [1,3,H/pool,W/pool] (average-pooled
+    normalised channels: class 0 = red, 1 = green, 2 = blue), or ``ids`` [1,H,W] int64.
+    """
+    import onnx
+    from onnx import TensorProto, helper
+
+    h = static_hw[0] if static_hw else "height"
+    w = static_hw[1] if static_hw else "width"
+    inp = helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, h, w])
+    nodes = []
+    last = "input"
+    if pool > 1:
+        nodes.append(helper.make_node("AveragePool", [last], ["pooled"], kernel_shape=[pool, pool],
+                                      strides=[pool, pool]))
+        last = "pooled"
+    if output == "ids":
+        nodes.append(helper.make_node("ArgMax", [last], ["ids4"], axis=1, keepdims=0))
+        nodes.append(helper.make_node("Identity", ["ids4"], ["ids"]))
+        out = helper.make_tensor_value_info("ids", TensorProto.INT64, [1, None, None])
+    else:
+        nodes.append(helper.make_node("Identity", [last], ["logits"]))
+        out = helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 3, None, None])
+    graph = helper.make_graph(nodes, "rgb", [inp], [out])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    if spec is not None:
+        entry = model.metadata_props.add()
+        entry.key, entry.value = "pixelwise.spec", json.dumps(spec)
+    onnx.save(model, str(path))
+    if sidecar is not None:
+        path.with_suffix(".json").write_text(json.dumps(sidecar))
+    return path
+
+
+@pytest.fixture
+def rgb_model(tmp_path: Path) -> Path:
+    """Dynamic RGB-channel model with an embedded spec (things: red)."""
+    spec = {"adapter": "semantic", "input_hw": [64, 96], "classes": list(RGB_CLASSES), "things": ["red"],
+            "colours": [[255, 0, 0], [0, 255, 0], [0, 0, 255]], "dynamic": True, "name": "rgb"}
+    return make_semantic_onnx(tmp_path / "rgb.onnx", spec=spec)
+
+
+@pytest.fixture
+def colour_image() -> np.ndarray:
+    """(120, 160, 3) RGB: left half red, right half blue, a green square in the middle."""
+    img = np.zeros((120, 160, 3), np.uint8)
+    img[:, :80] = (250, 10, 10)
+    img[:, 80:] = (10, 10, 250)
+    img[40:80, 60:100] = (10, 250, 10)
+    return img
+
+
+@pytest.fixture
+def camvid() -> Path:
+    if not CAMVID.is_dir():
+        pytest.skip(f"CamVid not found at {CAMVID} (../shared beside the repo; CI has it)")
+    return CAMVID
+
+
+@pytest.fixture
+def default_model_path() -> Path:
+    from pixelwise.registry import resolve_model
+
+    try:
+        return resolve_model("default")
+    except Exception as exc:  # noqa: BLE001
+        pytest.fail(f"the embedded default model is missing: {exc}")

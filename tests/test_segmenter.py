@@ -1,0 +1,96 @@
+import functools
+import http.server
+import threading
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import pixelwise as pw
+from pixelwise.errors import ImageReadError, InputError
+
+
+@pytest.fixture
+def seg(rgb_model):
+    return pw.Segmenter(rgb_model, threads=1)
+
+
+def test_numpy_input_is_rgb(seg, colour_image):
+    res = seg(colour_image)
+    assert res.semantic.shape == (120, 160)
+    assert res.semantic[5, 5] == 0  # red on the left
+    assert res.semantic[5, 155] == 2  # blue on the right
+    assert res.semantic[60, 80] == 1  # green in the middle
+    swapped = seg(colour_image[..., ::-1].copy())  # the same pixels in BGR order read as RGB
+    assert swapped.semantic[5, 5] == 2 and swapped.semantic[5, 155] == 0
+
+
+def test_path_pil_and_array_agree(seg, colour_image, tmp_path):
+    path = tmp_path / "c.png"
+    Image.fromarray(colour_image).save(path)
+    a = seg(colour_image)
+    b = seg(str(path))
+    c = seg(Image.fromarray(colour_image))
+    assert (a.semantic == b.semantic).all() and (a.semantic == c.semantic).all()
+    assert b.path == str(path) and a.path is None
+
+
+def test_list_input_gives_list(seg, colour_image):
+    out = seg([colour_image, colour_image])
+    assert isinstance(out, list) and len(out) == 2
+
+
+def test_url_input(seg, colour_image, tmp_path):
+    Image.fromarray(colour_image).save(tmp_path / "c.png")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *a, **k: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        res = seg(f"{url}/c.png")
+        assert res.semantic[5, 5] == 0 and res.path.endswith("/c.png")
+        with pytest.raises(ImageReadError, match="cannot download"):
+            seg(f"{url}/missing.png")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_masks_at_original_resolution_for_any_imgsz(rgb_model, colour_image):
+    seg = pw.Segmenter(rgb_model, imgsz=(32, 48), threads=1)
+    res = seg(colour_image)
+    assert res.semantic.shape == colour_image.shape[:2]
+    assert res.instances.masks.shape[1:] == colour_image.shape[:2]
+
+
+def test_confidence_and_classes_by_name(rgb_model, colour_image):
+    seg = pw.Segmenter(rgb_model, confidence=True, classes=["blue"], threads=1)
+    res = seg(colour_image)
+    assert res.confidence.shape == (120, 160)
+    assert set(np.unique(res.semantic).tolist()) <= {2, 255}
+    with pytest.raises(InputError, match="unknown class 'purple'"):
+        pw.Segmenter(rgb_model, classes=["purple"])
+    with pytest.raises(InputError, match="out of range"):
+        pw.Segmenter(rgb_model, classes=[7])
+
+
+def test_predict_many_continues_past_bad_inputs(seg, colour_image, tmp_path):
+    Image.fromarray(colour_image).save(tmp_path / "good.png")
+    (tmp_path / "bad.png").write_text("not an image")
+    out = dict(seg.predict_many([str(tmp_path), str(tmp_path / "nope.jpg")]))
+    assert isinstance(out[str(tmp_path / "good.png")], pw.Result)
+    assert isinstance(out[str(tmp_path / "bad.png")], ImageReadError)
+    assert "no such file" in str(out[str(tmp_path / "nope.jpg")])
+
+
+def test_unknown_model_name_lists_known_ones():
+    with pytest.raises(pw.PixelwiseError, match="known: default"):
+        pw.Segmenter("no-such-model")
+
+
+def test_bad_types_are_clear(seg):
+    with pytest.raises(ImageReadError, match="expected a path, URL, numpy array or PIL image, got int"):
+        seg(42)
+    with pytest.raises(ImageReadError, match=r"expected an array of shape"):
+        seg(np.zeros((2, 2, 2), np.uint8))

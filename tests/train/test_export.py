@@ -1,0 +1,76 @@
+"""Export: ONNX equals the torch model, the spec travels inside, INT8 works."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("onnx")
+
+import pixelwise as pw  # noqa: E402
+from pixelwise.engine.model import load_model  # noqa: E402
+from pixelwise.train.checkpoint import build_from_weights  # noqa: E402
+from pixelwise.train.export import export_onnx, fold_batchnorm, quantize_int8  # noqa: E402
+from pixelwise.train.loop import TrainConfig, train  # noqa: E402
+from tests.data.test_config import make_mask_dataset  # noqa: E402
+from tests.train.test_loop import TINY_NET  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("exp")
+    cfg = TrainConfig(data=make_mask_dataset(tmp / "ds", n=4), out=tmp / "run", epochs=3, batch=2,
+                      crop_hw=(24, 32), lr=1e-2, val_every=1, threads=1, net=TINY_NET, warmup_epochs=1,
+                      command="pixelwise train --data ds")
+    train(cfg, progress=False)
+    return tmp / "run" / "best.safetensors", tmp / "ds" / "dataset.yaml"
+
+
+def test_fold_batchnorm_keeps_outputs():
+    from pixelwise.train.nets.pwnet import PWNet, PWNetConfig
+
+    net = PWNet(PWNetConfig(**TINY_NET)).eval()
+    for m in net.modules():  # non-trivial BN statistics
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-1, 1)
+            m.running_var.uniform_(0.5, 2)
+    x = torch.randn(1, 3, 40, 56)
+    before = net(x)
+    after = fold_batchnorm(net)(x)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in net.modules())
+    assert torch.allclose(before, after, atol=1e-4)
+
+
+def test_onnx_matches_torch_and_carries_the_spec(trained, tmp_path):
+    weights, _ = trained
+    path = export_onnx(weights, tmp_path / "m.onnx", input_hw=(48, 64), name="tiny")
+    session, spec = load_model(path)
+    assert spec.name == "tiny" and spec.classes == ("bg", "fg") and spec.dynamic and spec.input_hw == (48, 64)
+    assert spec.provenance["command"] == "pixelwise train --data ds" and spec.provenance["seed"] == 0
+    assert spec.scores["val_miou"] is not None
+    model, _ = build_from_weights(weights)
+    model.eval()
+    for hw in [(48, 64), (37, 71)]:  # dynamic sizes, odd ones included
+        x = np.random.default_rng(0).standard_normal((1, 3, *hw)).astype(np.float32)
+        logits, labels = session.run({"input": x})
+        ref = model(torch.from_numpy(x)).detach().numpy()
+        assert logits.shape == ref.shape and np.abs(logits - ref).max() < 1e-3
+        up = torch.nn.functional.interpolate(torch.from_numpy(ref), size=hw, mode="bilinear", align_corners=False)
+        assert labels.dtype == np.uint8 and (labels[0] == up.argmax(1)[0].numpy()).mean() > 0.99
+
+
+def test_int8_model_loads_and_agrees(trained, tmp_path):
+    weights, data = trained
+    fp32 = export_onnx(weights, tmp_path / "m.onnx", input_hw=(24, 32))
+    from pixelwise.train.calibrate import calibration_blobs
+
+    q = quantize_int8(fp32, tmp_path / "m_int8.onnx", calibration_blobs(data, (24, 32), count=4))
+    import onnx
+
+    ops = {n.op_type for n in onnx.load(str(q)).graph.node}
+    assert {"QuantizeLinear", "DequantizeLinear"} <= ops  # weights and activations in INT8
+    img = np.zeros((24, 32, 3), np.uint8)
+    img[4:16, 6:20] = (220, 40, 40)
+    a = pw.Segmenter(fp32, threads=1)(img)
+    b = pw.Segmenter(q, threads=1)(img)
+    assert b.spec.name == "m_int8"
+    assert (a.semantic == b.semantic).mean() > 0.8

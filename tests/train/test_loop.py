@@ -1,0 +1,78 @@
+"""Training end to end on a tiny synthetic dataset (real torch, real files)."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from pixelwise.train.augment import AugmentConfig, augment_pair, photometric, random_crop  # noqa: E402
+from pixelwise.train.checkpoint import build_from_weights, load_weights  # noqa: E402
+from pixelwise.train.losses import class_weights, segmentation_loss  # noqa: E402
+from pixelwise.train.loop import TrainConfig, train  # noqa: E402
+from tests.data.test_config import make_mask_dataset  # noqa: E402
+
+TINY_NET = {"c1": 8, "c2": 16, "c3": 32, "decoder": 16, "blocks2": 1, "blocks3": 2}
+
+
+def _cfg(tmp_path, **kw):
+    data = tmp_path / "ds" / "dataset.yaml"
+    if not data.exists():
+        make_mask_dataset(tmp_path / "ds", n=4)
+    base = dict(data=data, out=tmp_path / "run", epochs=2, batch=2, crop_hw=(24, 32), lr=1e-2, val_every=1,
+                threads=1, net=TINY_NET, warmup_epochs=1)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def test_train_learns_writes_outputs_and_log(tmp_path):
+    summary = train(_cfg(tmp_path, epochs=25, val_every=5, scale_range=(0.9, 1.1)), progress=False)
+    out = tmp_path / "run"
+    for name in ("last.pt", "best.safetensors", "last.safetensors", "log.csv", "log.png", "summary.json"):
+        assert (out / name).is_file(), name
+    with (out / "log.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 25 and rows[4]["val_miou"] != "" and rows[3]["val_miou"] == ""
+    assert summary["best_val_miou"] > 60.0, summary["best_val_miou"]  # red boxes are easy
+    assert json.loads((out / "summary.json").read_text())["epochs"] == 25
+    _, config, meta = load_weights(out / "best.safetensors")
+    assert config.num_classes == 2 and meta["classes"] == ["bg", "fg"] and "miou" in meta["val"]
+
+
+def test_resume_continues_where_it_stopped(tmp_path):
+    train(_cfg(tmp_path, epochs=1), progress=False)
+    first = (tmp_path / "run" / "log.csv").read_text().splitlines()[1]
+    summary = train(_cfg(tmp_path, epochs=3, resume=True), progress=False)
+    lines = (tmp_path / "run" / "log.csv").read_text().splitlines()
+    assert summary["epochs"] == 3 and len(lines) == 4 and lines[1] == first
+
+
+def test_fine_tune_with_a_different_class_list_rebuilds_the_head(tmp_path):
+    train(_cfg(tmp_path, epochs=1), progress=False)
+    model, _ = build_from_weights(tmp_path / "run" / "best.safetensors", num_classes=5)
+    assert model.head.out_channels == 5 and model.config.num_classes == 5
+    old, _, _ = load_weights(tmp_path / "run" / "best.safetensors")
+    assert torch.equal(model.state_dict()["stem.0.0.weight"], old["stem.0.0.weight"])  # backbone kept
+
+
+def test_augment_shapes_and_ignore_padding():
+    rng = np.random.default_rng(0)
+    img = np.zeros((10, 12, 3), np.uint8)
+    lab = np.ones((10, 12), np.uint8)
+    ci, cl = random_crop(img, lab, (16, 16), 255, rng)
+    assert ci.shape == (16, 16, 3) and (cl[10:] == 255).all() and (cl[:10, :12] == 1).all()
+    a, b = augment_pair(img, lab, AugmentConfig(crop_hw=(8, 8)), 255, rng)
+    assert a.shape == (8, 8, 3) and b.shape == (8, 8) and a.flags.c_contiguous
+    assert photometric(np.full((2, 2, 3), 100, np.uint8), 0.0, rng).tolist() == np.full((2, 2, 3), 100).tolist()
+
+
+def test_class_weights_favour_rare_classes_and_loss_ignores_void():
+    w = class_weights(np.array([1000, 10]))
+    assert w[1] > w[0]
+    logits = torch.zeros(1, 2, 2, 2, requires_grad=True)
+    target = torch.full((1, 8, 8), 255, dtype=torch.long)
+    target[0, 0, 0] = 1
+    loss = segmentation_loss(logits, target, torch.from_numpy(w), 255, aux=torch.zeros(1, 2, 1, 1))
+    assert torch.isfinite(loss) and loss.item() == pytest.approx(np.log(2) * 1.4, rel=1e-4)
