@@ -105,6 +105,7 @@ def test_plot_returns_new_image_and_save_writes_files(tmp_path):
     r.save(str(tmp_path / "o_mask.png"))
     r.save(str(tmp_path / "o.json"))
     r.save(str(tmp_path / "o.npy"))
-    assert (np.asarray(Image.open(tmp_path / "o_mask.png")) == r.semantic).all()
+    with Image.open(tmp_path / "o_mask.png") as im:
+        assert (np.asarray(im) == r.semantic).all()
     assert (np.load(tmp_path / "o.npy") == r.semantic).all()
     assert json.loads((tmp_path / "o.json").read_text())["schema"] == RESULT_SCHEMA

@@ -1,4 +1,8 @@
-"""`pixelwise export`: trained weights -> ONNX with the spec embedded (optionally INT8)."""
+"""`pixelwise export`: trained weights -> ONNX with the spec embedded (optionally INT8).
+
+With ``--data``, the exported model(s) are measured on the dataset's val split through
+ONNX Runtime and the measured scores are written into each model's spec.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +19,26 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, help="output .onnx path")
     p.add_argument("--imgsz", type=hw, default=(360, 480), metavar="HxW", help="default input size (model is dynamic)")
     p.add_argument("--name", default="", help="model name stored in the spec")
-    p.add_argument("--int8", type=Path, default=None, metavar="DATA",
-                   help="also write NAME_int8.onnx, calibrated on the train split of this dataset YAML")
+    p.add_argument("--data", type=Path, default=None,
+                   help="dataset YAML: calibrate INT8 on its train split, measure on its val split")
+    p.add_argument("--int8", action="store_true", help="also write NAME_int8.onnx (static quantization; needs --data)")
     p.add_argument("--calib", type=int, default=64, help="calibration images for --int8")
     p.set_defaults(run=run)
+
+
+def _measure_into_spec(path: Path, data: Path) -> float:
+    from ..segmenter import Segmenter
+    from ..train.export import read_spec, write_spec
+    from ..validate import validate
+
+    report = validate(Segmenter(path), data, "val")
+    m = report.metrics.to_dict(report.classes)
+    spec = read_spec(path)
+    scores = {**spec.scores, "val_miou": round(m["miou"], 3), "val_pixel_accuracy": round(m["pixel_accuracy"], 3),
+              "val_iou": {k: (None if v is None else round(v, 2)) for k, v in m["iou"].items()},
+              "measured_with": "onnxruntime via pixelwise.validate", "val_images": report.images}
+    write_spec(path, spec.replace(scores=scores))
+    return m["miou"]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,13 +46,20 @@ def run(args: argparse.Namespace) -> int:
         from ..train.export import export_onnx
     except ImportError as exc:
         raise InputError(f"export needs PyTorch and onnx: pip install 'pixelwise[train]' ({exc})") from None
+    if args.int8 and args.data is None:
+        raise InputError("--int8 needs --data (calibration images come from its train split)")
     path = export_onnx(args.weights, args.out, args.imgsz, args.name)
+    written = [path]
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
-    if args.int8 is not None:
+    if args.int8:
         from ..train.calibrate import calibration_blobs
         from ..train.export import quantize_int8
 
         q = args.out.with_name(args.out.stem + "_int8.onnx")
-        quantize_int8(path, q, calibration_blobs(args.int8, args.imgsz, args.calib))
+        quantize_int8(path, q, calibration_blobs(args.data, args.imgsz, args.calib))
+        written.append(q)
         print(f"wrote {q} ({q.stat().st_size / 1e6:.2f} MB)")
+    if args.data is not None:
+        for p in written:
+            print(f"{p.name}: val mIoU {_measure_into_spec(p, args.data):.2f} (stored in its spec)")
     return 0

@@ -15,17 +15,16 @@ from ..errors import PixelwiseError
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = ("predict", "models", "train", "export")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import export_cmd, models_cmd, predict_cmd, train_cmd
+    from . import export_cmd, models_cmd, predict_cmd, train_cmd, val_cmd
 
     parser = argparse.ArgumentParser(prog="pixelwise", description="Segment images on the CPU.")
     parser.add_argument("--version", action="version", version=f"pixelwise {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (predict_cmd, models_cmd, train_cmd, export_cmd):
+    for module in (predict_cmd, models_cmd, val_cmd, train_cmd, export_cmd):
         module.add_parser(sub)
     return parser
 

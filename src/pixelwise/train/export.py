@@ -23,7 +23,7 @@ from ..spec import IMAGENET_MEAN, IMAGENET_STD, SPEC_KEY, ModelSpec
 from .checkpoint import load_weights
 from .nets.pwnet import PWNet
 
-__all__ = ["fold_batchnorm", "export_onnx", "spec_from_meta", "quantize_int8"]
+__all__ = ["fold_batchnorm", "export_onnx", "spec_from_meta", "quantize_int8", "read_spec", "write_spec"]
 
 
 def fold_batchnorm(module: nn.Module) -> nn.Module:
@@ -76,6 +76,19 @@ def _embed_spec(onnx_bytes: bytes, spec: ModelSpec) -> bytes:
     entry.key, entry.value = SPEC_KEY, spec.to_json()
     model.producer_name = "pixelwise"
     return model.SerializeToString()
+
+
+def read_spec(path: Path) -> ModelSpec:
+    import onnx
+
+    model = onnx.load(str(path))
+    props = {p.key: p.value for p in model.metadata_props}
+    return ModelSpec.from_json(props[SPEC_KEY])
+
+
+def write_spec(path: Path, spec: ModelSpec) -> Path:
+    """Replace the spec embedded in an ONNX file (atomically)."""
+    return atomic_write_bytes(path, _embed_spec(path.read_bytes(), spec))
 
 
 def export_onnx(weights: Path, out: Path, input_hw: tuple[int, int] = (360, 480), name: str = "",

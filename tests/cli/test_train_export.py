@@ -1,0 +1,44 @@
+"""`pixelwise train` and `pixelwise export` as a user runs them (subprocesses)."""
+
+import json
+
+import pytest
+
+pytest.importorskip("torch")
+
+from tests.data.test_config import make_mask_dataset  # noqa: E402
+
+
+def test_train_resume_export_predict(cli, tmp_path):
+    data = make_mask_dataset(tmp_path / "ds", n=4)
+    run = tmp_path / "run"
+    common = ["--data", data, "--out", run, "--batch", "2", "--crop", "24x32", "--net", "small", "--threads", "1",
+              "--val-every", "1"]
+    r = cli("train", *common, "--epochs", "1")
+    assert r.returncode == 0, r.stderr
+    assert "best val mIoU" in r.stdout and "epoch 1/1" in r.stderr
+    r = cli("train", *common, "--epochs", "2", "--resume")
+    assert r.returncode == 0, r.stderr
+    assert "epoch 2/2" in r.stderr and "epoch 1/2 " not in r.stderr  # resumed, not restarted
+    r = cli("export", run / "best.safetensors", "--out", tmp_path / "m.onnx", "--imgsz", "24x32", "--int8", "--data", data,
+            "--calib", "4")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "m_int8.onnx").is_file() and "m_int8.onnx: val mIoU" in r.stdout
+    from pixelwise.engine.model import load_model
+
+    _, spec = load_model(tmp_path / "m_int8.onnx")
+    assert spec.scores["measured_with"].startswith("onnxruntime") and spec.scores["val_images"] == 4
+    assert "mIoU" in cli("val", "--data", data, "--model", tmp_path / "m.onnx").stdout
+    r = cli("predict", data.parent / "val" / "images", "--model", tmp_path / "m.onnx", "--out", tmp_path / "p",
+            "--quiet")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads((tmp_path / "p" / "val0.json").read_text())
+    assert doc["model"] == "m" and doc["height"] == 24
+
+
+def test_train_reports_bad_data_in_one_line(cli, tmp_path):
+    (tmp_path / "d.yaml").write_text("format: masks\nroot: .\nclasses: [a]\n")
+    r = cli("train", "--data", tmp_path / "d.yaml", "--out", tmp_path / "run")
+    assert r.returncode == 2 and "needs both 'train' and 'val' splits" in r.stderr and "Traceback" not in r.stderr
+    r = cli("train", "--data", tmp_path / "nope.yaml")
+    assert r.returncode == 2 and "no such dataset file" in r.stderr
