@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io as _io
 import os
-import tempfile
+import uuid
 import urllib.request
 import warnings
 from pathlib import Path
@@ -154,12 +154,21 @@ def to_rgb_array(image: object, name: str = "<array>") -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
+def _temp_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
+
+    A killed process leaves either the old file or the new one, never half of one (plus, at
+    worst, a hidden ``.NAME.*.tmp`` file). Permissions follow the umask, like ``open``.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = _temp_path(path)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
