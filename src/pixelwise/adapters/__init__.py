@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from ..errors import ModelError
 from .semantic import Decoded, SemanticAdapter
+from .yolo_seg import YoloSegAdapter
 
 __all__ = ["ADAPTERS", "get_adapter", "Decoded"]
 
 ADAPTERS = {
     "semantic": SemanticAdapter,
+    "yolo_seg": YoloSegAdapter,
 }
 
 

@@ -1,0 +1,125 @@
+"""Ultralytics YOLOv8 / YOLO11 segmentation models exported to ONNX.
+
+Outputs: ``output0`` (1, 4 + nc + 32, anchors): centre-xywh boxes in input pixels, nc
+class scores (already sigmoid), 32 mask coefficients; ``output1`` (1, 32, S/4, S/4):
+prototype masks. Decoding follows Ultralytics' predictor with ``retina_masks=True``:
+best class per anchor, score threshold, class-aware NMS, boxes mapped back through the
+letterbox, masks = coefficients x prototypes, padding cut, bilinear upsample to the image,
+cropped to the box, thresholded at 0 (sigmoid 0.5).
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+import numpy as np
+
+from ..ops import boxes as box_ops
+from ..ops import letterbox, semantic
+from ..result import NO_OBJECT, Instances
+from ..spec import ModelSpec
+from .semantic import Decoded
+
+__all__ = ["YoloSegAdapter", "decode_detections", "masks_from_protos"]
+
+NUM_COEFFS = 32
+
+
+def decode_detections(output0: np.ndarray, num_classes: int, conf: float, iou: float, max_det: int
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(4 + nc + 32, A) -> boxes xyxy (input px), scores, class ids, coefficients, after NMS."""
+    pred = output0
+    scores_all = pred[4 : 4 + num_classes]
+    best = scores_all.max(axis=0)
+    cand = np.flatnonzero(best > conf)
+    if cand.size == 0:
+        return np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(
+            (0, NUM_COEFFS), np.float32)
+    sub = pred[:, cand].T  # (n, 4 + nc + 32)
+    cls = sub[:, 4 : 4 + num_classes].argmax(axis=1)
+    score = sub[np.arange(len(sub)), 4 + cls]
+    boxes = box_ops.xywh_to_xyxy(sub[:, :4])
+    keep = box_ops.batched_nms(boxes, score, cls, iou)[:max_det]
+    return (boxes[keep].astype(np.float32), score[keep].astype(np.float32), cls[keep].astype(np.int32),
+            sub[keep, 4 + num_classes :].astype(np.float32))
+
+
+def masks_from_protos(coeffs: np.ndarray, protos: np.ndarray, transform: letterbox.Transform,
+                      boxes_src: np.ndarray, crop_to_box: bool = True) -> np.ndarray:
+    """(N, 32) coefficients x (32, mh, mw) prototypes -> (N, H, W) bool at the source size."""
+    n = len(coeffs)
+    H, W = transform.src_hw
+    if n == 0:
+        return np.zeros((0, H, W), dtype=bool)
+    c, mh, mw = protos.shape
+    raw = (coeffs @ protos.reshape(c, -1)).reshape(n, mh, mw)
+    gain = min(mh / H, mw / W)
+    pad_w, pad_h = (mw - W * gain) / 2, (mh - H * gain) / 2
+    top, left = int(pad_h), int(pad_w)
+    bottom, right = int(mh - pad_h), int(mw - pad_w)
+    cut = np.ascontiguousarray(raw[:, top:bottom, left:right].transpose(1, 2, 0))
+    full = semantic.resize_hwc(cut, (H, W))  # (H, W, N)
+    masks = np.ascontiguousarray(full.transpose(2, 0, 1)) > 0.0
+    if crop_to_box:
+        cols = np.arange(W, dtype=np.float32)[None, None, :]
+        rows = np.arange(H, dtype=np.float32)[None, :, None]
+        b = boxes_src[:, :, None, None]
+        masks &= (cols >= b[:, 0]) & (cols < b[:, 2]) & (rows >= b[:, 1]) & (rows < b[:, 3])
+    return masks
+
+
+def semantic_from_instances(inst: Instances, hw: tuple[int, int]) -> np.ndarray:
+    """Class map from instance masks: the highest score wins, ``NO_OBJECT`` elsewhere."""
+    out = np.full(hw, NO_OBJECT, dtype=np.uint8 if inst.class_ids.max(initial=0) < NO_OBJECT else np.int32)
+    for i in np.argsort(inst.scores, kind="stable"):  # ascending: the best is painted last
+        out[inst.masks[i]] = inst.class_ids[i]
+    return out
+
+
+class YoloSegAdapter:
+    name = "yolo_seg"
+
+    @staticmethod
+    def accepts(output_shapes: list[tuple]) -> bool:
+        if len(output_shapes) < 2:
+            return False
+        o0, o1 = output_shapes[0], output_shapes[1]
+        if len(o0) != 3 or len(o1) != 4:
+            return False
+        return o1[1] in (NUM_COEFFS, None) or isinstance(o1[1], str)
+
+    @staticmethod
+    def from_metadata(session: Any) -> ModelSpec | None:
+        """A spec from Ultralytics' export metadata (``names``, ``imgsz``, ``task``), if present."""
+        meta = session.metadata
+        if meta.get("task") != "segment" or "names" not in meta:
+            return None
+        names = ast.literal_eval(meta["names"])
+        classes = tuple(str(names[k]) for k in sorted(names)) if isinstance(names, dict) else tuple(names)
+        imgsz = ast.literal_eval(meta.get("imgsz", "[640, 640]"))
+        imgsz = (imgsz, imgsz) if isinstance(imgsz, int) else tuple(imgsz)
+        shape = session.inputs[0].shape
+        dynamic = not all(isinstance(d, int) for d in shape[2:])
+        return ModelSpec(adapter="yolo_seg", input_hw=imgsz, classes=classes, things=classes, mean=(0.0, 0.0, 0.0),
+                         std=(1.0, 1.0, 1.0), resize="letterbox", dynamic=dynamic,
+                         name=meta.get("description", "yolo-seg")[:80],
+                         provenance={"exporter": f"Ultralytics {meta.get('version', '?')}",
+                                     "licence": meta.get("license", "")})
+
+    @staticmethod
+    def preprocess(image: np.ndarray, spec: ModelSpec, input_hw: tuple[int, int]
+                   ) -> tuple[np.ndarray, letterbox.Transform]:
+        canvas, transform = letterbox.resize_to_input(image, input_hw, "letterbox")
+        return letterbox.normalise_to_blob(canvas, spec.mean, spec.std), transform
+
+    @staticmethod
+    def postprocess(outputs: dict[str, np.ndarray], transform: letterbox.Transform, spec: ModelSpec,
+                    confidence: bool = False, conf: float = 0.25, iou: float = 0.7, max_det: int = 300,
+                    crop_to_box: bool = True) -> Decoded:
+        out0, out1 = list(outputs.values())[:2]
+        boxes, scores, cls, coeffs = decode_detections(out0[0], spec.num_classes, conf, iou, max_det)
+        boxes_src = transform.boxes_to_source(boxes) if len(boxes) else boxes
+        masks = masks_from_protos(coeffs, out1[0], transform, boxes_src, crop_to_box)
+        inst = Instances(boxes_src, cls, scores, masks)
+        return Decoded(semantic_from_instances(inst, transform.src_hw), None, inst)
