@@ -39,6 +39,7 @@ class Segmenter:
         min_area: smallest region (pixels) that counts as an instance of a semantic model.
         max_pixels: refuse images larger than this many pixels (a clear error, not an OOM).
         spec_overrides: ModelSpec fields to override (e.g. class names for a foreign model).
+        backend: "onnxruntime" (default) or "opencv" (OpenCV DNN runs the same ONNX file).
 
     Calling it takes a path, URL, numpy **RGB** array (H, W, 3) uint8, or PIL image, and
     returns a Result; a list returns a list.
@@ -48,12 +49,12 @@ class Segmenter:
                  threads: int = 0, int8: bool = False, confidence: bool = False,
                  classes: Iterable[int | str] | None = None, conf: float = 0.25, iou: float = 0.7,
                  max_det: int = 300, min_area: int = 64, max_pixels: int = DEFAULT_MAX_PIXELS,
-                 spec_overrides: dict[str, Any] | None = None) -> None:
+                 spec_overrides: dict[str, Any] | None = None, backend: str = "onnxruntime") -> None:
         name = str(model)
         if int8 and name == "default":
             name = "default-int8"
         self.model_path = resolve_model(name)
-        session, spec = load_model(self.model_path, SessionConfig(threads=threads), spec_overrides)
+        session, spec = load_model(self.model_path, SessionConfig(threads=threads), spec_overrides, backend)
         self.predictor = Predictor(session, spec)
         self.max_pixels = max_pixels
         self.options = PredictOptions(

@@ -20,6 +20,8 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--imgsz", type=hw, default=None, metavar="HxW", help="input size for dynamic models (rows x cols)")
     p.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads (0 = all cores)")
     p.add_argument("--device", default="cpu", choices=["cpu"], help="execution provider (CPU in this build)")
+    p.add_argument("--backend", default="onnxruntime", choices=["onnxruntime", "opencv"],
+                   help="run the model with ONNX Runtime (default) or OpenCV DNN")
     p.add_argument("--classes", default=None, help="keep only these classes: ids or names, comma-separated")
     p.add_argument("--conf", type=float, default=0.25, help="score threshold (instance models)")
     p.add_argument("--iou", type=float, default=0.7, help="NMS IoU threshold (instance models)")
@@ -32,7 +34,8 @@ def segmenter_from_args(args: argparse.Namespace, confidence: bool = False):  # 
 
     classes = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
     return Segmenter(args.model, imgsz=args.imgsz, threads=args.threads, int8=args.int8, confidence=confidence,
-                     classes=classes, conf=args.conf, iou=args.iou, max_det=args.max_det, min_area=args.min_area)
+                     classes=classes, conf=args.conf, iou=args.iou, max_det=args.max_det, min_area=args.min_area,
+                     backend=args.backend)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

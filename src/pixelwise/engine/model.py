@@ -14,7 +14,7 @@ from typing import Any
 from ..adapters import ADAPTERS, get_adapter
 from ..errors import ModelError
 from ..spec import SPEC_KEY, ModelSpec
-from .session import OnnxSession, SessionConfig
+from .session import OnnxSession, OpenCVSession, SessionConfig, open_session
 
 __all__ = ["load_model", "spec_from_session", "ACCEPTED"]
 
@@ -95,9 +95,10 @@ def _check_signature(session: OnnxSession, spec: ModelSpec) -> None:
 
 
 def load_model(model: str | Path | bytes, config: SessionConfig = SessionConfig(),
-               overrides: dict[str, Any] | None = None) -> tuple[OnnxSession, ModelSpec]:
+               overrides: dict[str, Any] | None = None, backend: str = "onnxruntime"
+               ) -> tuple[OnnxSession | OpenCVSession, ModelSpec]:
     path = None if isinstance(model, bytes) else Path(model)
     if path is not None and path.suffix.lower() not in (".onnx", ".ort"):
         raise ModelError(f"{path}: expected an .onnx model file")
-    session = OnnxSession(model, config)
+    session = open_session(model, config, backend)
     return session, spec_from_session(session, path, overrides)

@@ -1,4 +1,4 @@
-"""ONNX Runtime sessions: the only place that imports onnxruntime.
+"""Model sessions: the only place that imports onnxruntime (and runs OpenCV DNN).
 
 One session per model, created once and reused (``InferenceSession.run`` is thread-safe).
 Thread spinning is off by default: spinning workers stay busy after each run and slow
@@ -16,7 +16,9 @@ import numpy as np
 
 from ..errors import ModelError
 
-__all__ = ["SessionConfig", "TensorInfo", "OnnxSession"]
+__all__ = ["SessionConfig", "TensorInfo", "OnnxSession", "OpenCVSession", "open_session", "BACKENDS"]
+
+BACKENDS = ("onnxruntime", "opencv")
 
 
 @dataclass(frozen=True)
@@ -89,3 +91,49 @@ class OnnxSession:
     def raw(self) -> Any:
         """The underlying ``onnxruntime.InferenceSession`` (for benchmarks)."""
         return self._session
+
+
+class OpenCVSession:
+    """The same model run by OpenCV DNN (``cv2.dnn.readNetFromONNX``), as OpenCV's samples do.
+
+    The signature and metadata are read with ONNX Runtime (OpenCV does not expose them);
+    ``run`` is serialised with a lock because an OpenCV ``Net`` is not thread-safe.
+    """
+
+    def __init__(self, model: str | os.PathLike[str], config: SessionConfig = SessionConfig()) -> None:
+        import threading
+
+        import cv2
+
+        probe = OnnxSession(model, SessionConfig(threads=1, optimization="basic"))
+        self.config = config
+        self.source, self.inputs, self.outputs, self.metadata = probe.source, probe.inputs, probe.outputs, probe.metadata
+        del probe
+        try:
+            self._net = cv2.dnn.readNetFromONNX(str(model))
+        except cv2.error as exc:
+            raise ModelError(f"{self.source}: OpenCV DNN cannot load this model ({str(exc).strip()[:200]}); "
+                             "use --backend onnxruntime") from None
+        self._lock = threading.Lock()
+
+    def run(self, feed: dict[str, np.ndarray], outputs: list[str] | None = None) -> list[np.ndarray]:
+        names = outputs or [o.name for o in self.outputs]
+        with self._lock:
+            for name, value in feed.items():
+                self._net.setInput(value, name)
+            result = self._net.forward(names)
+        return [np.asarray(r) for r in result]
+
+    def describe(self) -> str:
+        return OnnxSession.describe(self)  # type: ignore[arg-type]
+
+
+def open_session(model: str | os.PathLike[str] | bytes, config: SessionConfig = SessionConfig(),
+                 backend: str = "onnxruntime") -> OnnxSession | OpenCVSession:
+    if backend == "onnxruntime":
+        return OnnxSession(model, config)
+    if backend == "opencv":
+        if isinstance(model, bytes):
+            raise ModelError("the OpenCV backend needs a model file, not bytes")
+        return OpenCVSession(model, config)
+    raise ModelError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
