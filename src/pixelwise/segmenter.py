@@ -16,9 +16,11 @@ from .engine.session import SessionConfig
 from .errors import PixelwiseError
 from .io.image import DEFAULT_MAX_PIXELS, read_image, to_rgb_array
 from .io.sources import ImageItem, expand_sources
+from .io.video import Frame, FrameSource, open_source
 from .registry import resolve_model
 from .result import Result
 from .spec import ModelSpec
+from .video.stream import Stream
 
 __all__ = ["Segmenter", "ImageLike"]
 
@@ -123,6 +125,24 @@ class Segmenter:
             return self.predict_array(image, item.source, **options)
         except PixelwiseError as exc:
             return exc
+
+    def stream(self, source: int | str | os.PathLike[str] | FrameSource, *, every: int = 1,
+               max_frames: int | None = None, dual_buffer: bool = True, depth: int = 2, retries: int = 3,
+               **options: Any) -> Stream[Result]:
+        """Segment a video file, camera (``0``), stream URL, folder or glob, frame by frame.
+
+        Returns an iterable :class:`~pixelwise.video.stream.Stream` of Results (with
+        ``frame_index`` and ``timestamp``); capture and inference overlap in threads unless
+        ``dual_buffer=False``. Live sources drop stale frames (counted in ``stats.dropped``).
+        """
+        src = source if isinstance(source, FrameSource) else open_source(source, retries=retries)
+
+        def work(frame: Frame) -> Result:
+            res = self.predict_array(frame.image, **options)
+            res.frame_index, res.timestamp = frame.index, frame.timestamp
+            return res
+
+        return Stream(src, work, every=every, max_frames=max_frames, dual_buffer=dual_buffer, depth=depth)
 
     def __repr__(self) -> str:
         s = self.spec

@@ -1,0 +1,85 @@
+"""The default model in one run: accuracy on CamVid val and latency, FP32 and INT8, three sizes.
+
+For each model (default, default-int8) and input size (240x320, 360x480, 720x960):
+val mIoU / pixel accuracy (labels compared at their 360x480 resolution), and the median
+latency of the bare ``session.run`` and of the end-to-end ``Segmenter`` call on a 360x480
+frame, next to the LR-ASPP MobileNetV3-L reference (bare, 360x480) timed in the same run.
+Per-class IoU is printed for 360x480.
+
+    python bench/default_model.py --threads 2 --runs 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+import pixelwise as pw
+from pixelwise.engine.session import OnnxSession, SessionConfig
+from pixelwise.validate import validate
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "configs" / "camvid.yaml"
+REFERENCE = REPO.parent / "shared" / "models" / "reference" / "lraspp_mobilenet_v3_large_360x480.onnx"
+SIZES = ((240, 320), (360, 480), (720, 960))
+
+
+def median_ms(fn, runs: int, warmup: int = 5) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1e3
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--runs", type=int, default=30)
+    ap.add_argument("--models", default="default,default-int8")
+    ap.add_argument("--limit", type=int, default=None, help="val images (default: all 101)")
+    args = ap.parse_args()
+
+    frame = pw.Segmenter(args.models.split(",")[0]).load(REPO / "src" / "pixelwise" / "assets" / "leuvenA.jpg")[0]
+    import cv2
+
+    frame = cv2.resize(frame, (480, 360), interpolation=cv2.INTER_AREA)
+    ref = OnnxSession(REFERENCE, SessionConfig(threads=args.threads)).raw if REFERENCE.is_file() else None
+    ref_ms = median_ms(lambda: ref.run(None, {"input": np.zeros((1, 3, 360, 480), np.float32)}), args.runs) if ref else None
+    rows, per_class = [], {}
+    for name in args.models.split(","):
+        for hw in SIZES:
+            seg = pw.Segmenter(name, imgsz=hw, threads=args.threads)
+            report = validate(seg, DATA, "val", progress=False, limit=args.limit)
+            blob = np.random.default_rng(0).standard_normal((1, 3, *hw)).astype(np.float32)
+            sess = seg.predictor.session.raw
+            bare = median_ms(lambda: sess.run(None, {"input": blob}), args.runs)
+            img = frame if hw == (360, 480) else cv2.resize(frame, (hw[1], hw[0]), interpolation=cv2.INTER_LINEAR)
+            e2e = median_ms(lambda: seg.predict_array(img), args.runs)
+            rows.append((name, hw, report.metrics.miou, report.metrics.pixel_accuracy, bare, e2e))
+            if hw == (360, 480):
+                per_class[name] = dict(zip(report.classes, report.metrics.iou))
+    print(f"# bench/default_model.py  threads={args.threads}  runs={args.runs}  val images={report.images}")
+    print("| model | input HxW | val mIoU | pixel acc | bare session.run ms | end-to-end ms | FPS (e2e) |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for name, hw, miou, acc, bare, e2e in rows:
+        print(f"| {name} | {hw[0]}x{hw[1]} | {miou:.2f} | {acc:.2f} | {bare:.2f} | {e2e:.2f} | {1000 / e2e:.0f} |")
+    if ref_ms:
+        print(f"| LR-ASPP MobileNetV3-L (reference, random weights) | 360x480 | - | - | {ref_ms:.2f} | - | - |")
+    print("\nper-class val IoU at 360x480:")
+    names = list(next(iter(per_class.values())))
+    print("| class | " + " | ".join(per_class) + " |")
+    print("| --- |" + " --- |" * len(per_class))
+    for c in names:
+        print(f"| {c} | " + " | ".join(f"{per_class[m][c]:.2f}" for m in per_class) + " |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The stream pipeline: capture, inference and the consumer overlap on bounded queues."""

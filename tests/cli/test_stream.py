@@ -1,0 +1,98 @@
+"""`pixelwise stream` as a user runs it: output video, masks, live view, SIGTERM."""
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import cv2
+import numpy as np
+
+from tests.video.conftest import read_video, write_video
+
+
+def test_stream_writes_video_and_masks(cli, rgb_model, tmp_path):
+    src = write_video(tmp_path / "in.avi", 20)
+    r = cli("stream", src, "--model", rgb_model, "--out", tmp_path / "out.mp4", "--save-masks", tmp_path / "m",
+            "--threads", "1")
+    assert r.returncode == 0, r.stderr
+    assert "20 frame(s) segmented" in r.stdout and "fps" in r.stderr and "dropped 0" in r.stderr
+    frames = read_video(tmp_path / "out.mp4")
+    assert len(frames) == 20 and frames[0].shape == (48, 64, 3)
+    masks = sorted((tmp_path / "m").glob("*.png"))
+    assert len(masks) == 20 and masks[0].name == "000000.png"
+    assert (cv2.imread(str(masks[1]), cv2.IMREAD_UNCHANGED) == 2).all()  # frame 1 is blue
+
+
+def test_show_without_a_gui_says_what_to_do(cli, rgb_model, tmp_path):
+    src = write_video(tmp_path / "in.avi", 3)
+    r = cli("stream", src, "--model", rgb_model, "--show")
+    assert r.returncode == 2 and "--serve" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_bad_serve_address_and_missing_source(cli, rgb_model, tmp_path):
+    r = cli("stream", tmp_path / "none.mp4", "--model", rgb_model)
+    assert r.returncode == 2 and "no such video file" in r.stderr
+    src = write_video(tmp_path / "in.avi", 3)
+    r = cli("stream", src, "--model", rgb_model, "--serve", "nonsense")
+    assert r.returncode == 2 and "HOST:PORT" in r.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(rgb_model, src, *extra):
+    return subprocess.Popen([sys.executable, "-m", "pixelwise", "stream", str(src), "--model", str(rgb_model),
+                             "--threads", "1", *map(str, extra)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def test_sigterm_finalises_the_output_and_exits_0(rgb_model, tmp_path):
+    src = write_video(tmp_path / "long.avi", 3000, hw=(32, 48))
+    proc = _start(rgb_model, src, "--out", tmp_path / "out.mp4", "--stats-every", "0.2")
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and "frames" not in (line := proc.stderr.readline()):
+            pass
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert "interrupted; output finalised" in out
+    n = int(out.split(" frame(s)")[0].split()[-1])
+    assert 0 < n < 3000
+    assert len(read_video(tmp_path / "out.mp4")) == n
+
+
+def test_live_view_serves_jpeg_frames(rgb_model, tmp_path):
+    src = write_video(tmp_path / "long.avi", 3000, hw=(32, 48))
+    port = _free_port()
+    proc = _start(rgb_model, src, "--serve", f"127.0.0.1:{port}")
+    try:
+        body = None
+        deadline = time.time() + 60
+        while time.time() < deadline and body is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/frame.jpg", timeout=5) as resp:
+                    assert resp.headers["Content-Type"] == "image/jpeg"
+                    body = resp.read()
+            except OSError:
+                time.sleep(0.2)
+        assert body is not None
+        img = cv2.imdecode(np.frombuffer(body, np.uint8), cv2.IMREAD_COLOR)
+        assert img.shape == (32, 48, 3)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as resp:
+            assert b'src="/stream"' in resp.read()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/stream", timeout=5) as resp:
+            assert "multipart/x-mixed-replace" in resp.headers["Content-Type"]
+            assert resp.read(200).startswith(b"--pixelwiseframe")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+    assert proc.returncode == 0
