@@ -1,0 +1,59 @@
+"""A real uvicorn server on localhost, started and stopped by the tests."""
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi")
+uvicorn = pytest.importorskip("uvicorn")
+
+from pixelwise.serve.app import ServeConfig, create_app  # noqa: E402
+from pixelwise.serve.models import ModelPool  # noqa: E402
+
+
+class LiveServer:
+    def __init__(self, app) -> None:  # noqa: ANN001
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error",
+                                                    timeout_keep_alive=2))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.time() + 30
+        while not self.server.started:
+            if time.time() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.05)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def start(models: dict[str, str], **config) -> LiveServer:
+    return LiveServer(create_app(ModelPool(models, threads=1), ServeConfig(**config)))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    from tests.conftest import make_semantic_onnx
+
+    tmp = tmp_path_factory.mktemp("serve")
+    spec = {"adapter": "semantic", "input_hw": [64, 96], "classes": ["red", "green", "blue"], "things": ["red"],
+            "colours": [[255, 0, 0], [0, 255, 0], [0, 0, 255]], "dynamic": True, "name": "rgb"}
+    rgb = make_semantic_onnx(tmp / "rgb.onnx", spec=spec)
+    live = start({"default": "default", "rgb": str(rgb)}, max_upload_bytes=2_000_000, max_pixels=5_000_000,
+                 read_timeout_s=1.0)
+    yield live
+    live.stop()
+
+
+SAMPLE = Path(__file__).resolve().parents[2] / "src" / "pixelwise" / "assets" / "leuvenA.jpg"

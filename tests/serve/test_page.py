@@ -1,0 +1,54 @@
+"""The web page in a real browser: Debian's Chromium driven by Playwright."""
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.serve.conftest import SAMPLE
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).is_file():
+        pytest.skip("Debian chromium is not installed (apt-get install chromium; .ci/run does)")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+def test_upload_shows_overlay_legend_and_areas(server, browser, tmp_path):
+    import httpx
+    from PIL import Image
+
+    expected = httpx.post(f"{server.url}/v1/segment", content=SAMPLE.read_bytes(),
+                          headers={"Content-Type": "image/jpeg"}, timeout=60).json()["classes_present"]
+    page = browser.new_page()
+    page.goto(server.url + "/")
+    page.wait_for_function("document.querySelector('#model').options.length > 0")
+    page.set_input_files("#file", str(SAMPLE))
+    page.wait_for_selector("body[data-state=done]", timeout=60_000)
+    legend = page.eval_on_selector_all(".legend-item", "els => els.map(e => e.dataset.cls)")
+    assert legend == expected
+    assert page.locator("#areas tbody tr").count() == len(expected)
+    assert "563" in page.text_content("#status")
+    # the opacity slider and a class toggle redraw the canvas
+    before = page.evaluate("document.getElementById('view').toDataURL()")
+    page.fill("#alpha", "100")
+    page.dispatch_event("#alpha", "input")
+    page.locator(".legend-item input").first.uncheck()
+    after = page.evaluate("document.getElementById('view').toDataURL()")
+    assert before != after
+    assert page.get_attribute("#download-mask", "href").startswith("data:image/png;base64,")
+    shot = tmp_path / "page.png"
+    page.screenshot(path=str(shot), full_page=True)
+    pixels = np.asarray(Image.open(shot).convert("L"), dtype=np.float32)
+    assert pixels.std() > 20  # not a blank page
+    page.close()
