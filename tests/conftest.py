@@ -73,6 +73,20 @@ def colour_image() -> np.ndarray:
     return img
 
 
+def run_cli(*args: str, cwd=None, timeout: float = 300):  # noqa: ANN201
+    """Run ``python -m pixelwise ARGS`` in a subprocess (as a user would)."""
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "pixelwise", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, timeout=timeout)
+
+
+@pytest.fixture
+def cli():
+    return run_cli
+
+
 @pytest.fixture
 def camvid() -> Path:
     if not CAMVID.is_dir():

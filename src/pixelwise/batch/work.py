@@ -1,0 +1,67 @@
+"""The per-image work shared by every engine: read, segment, write outputs, return a record."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import PixelwiseError, PixelwiseRuntimeError
+from ..io.image import read_image, write_image
+from ..io.sinks import write_mask
+from ..segmenter import Segmenter
+from .inputs import output_key
+
+__all__ = ["WorkConfig", "Worker", "mask_path"]
+
+
+@dataclass(frozen=True)
+class WorkConfig:
+    out: str
+    model: str = "default"
+    threads: int = 1
+    overlay: bool = False
+    alpha: float = 0.5
+
+
+def mask_path(out: Path, source: str) -> Path:
+    return out / "masks" / f"{output_key(source)}.png"
+
+
+class Worker:
+    """One Segmenter (one ONNX Runtime session) per process or Ray actor."""
+
+    def __init__(self, config: WorkConfig) -> None:
+        self.config = config
+        self.out = Path(config.out)
+        self.seg = Segmenter(config.model, threads=config.threads)
+
+    def __call__(self, source: str) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        record: dict[str, Any] = {"path": source, "status": "ok", "error": None}
+        try:
+            image = read_image(source, self.seg.max_pixels)
+            res = self.seg.predict_array(image, source)
+            mask = write_mask(mask_path(self.out, source), res)
+            record.update(mask=str(mask.relative_to(self.out)), mask_bytes=mask.stat().st_size,
+                          height=res.hw[0], width=res.hw[1], classes_present=res.classes_present(),
+                          areas={k: v["pixels"] for k, v in res.areas().items()},
+                          instances=_counts(res), timings_ms={k: round(v, 3) for k, v in res.timings_ms.items()})
+            if self.config.overlay:
+                ov = write_image(self.out / "overlays" / f"{Path(mask).stem}.jpg", res.plot(alpha=self.config.alpha))
+                record["overlay"] = str(ov.relative_to(self.out))
+        except PixelwiseRuntimeError as exc:  # writing failed: the output, not this image, is the problem
+            record.update(status="error", error=str(exc), error_kind="output")
+        except PixelwiseError as exc:
+            record.update(status="error", error=str(exc), error_kind="input")
+        record["seconds"] = round(time.perf_counter() - t0, 4)
+        return record
+
+
+def _counts(res) -> dict[str, int]:  # noqa: ANN001
+    counts: dict[str, int] = {}
+    for cid in res.instances.class_ids:
+        name = res.names[cid]
+        counts[name] = counts.get(name, 0) + 1
+    return counts
