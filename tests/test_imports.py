@@ -28,7 +28,7 @@ ALLOWED = {
     "video": {"io"},
     "segmenter": {"engine", "io", "video", "result", "spec", "registry", "ops"},
     "train": {"data", "eval", "ops", "spec", "io", "weights"},
-    "serve": {"segmenter", "engine", "io", "vis", "result", "spec", "registry", "ops", "eval", "data"},
+    "serve": {"segmenter", "engine", "io", "vis", "result", "spec", "registry", "ops", "eval", "data", "__init__"},
     "validate": {"segmenter", "data", "eval", "io", "result", "spec", "registry"},
     "batch": {"segmenter", "engine", "io", "vis", "result", "spec", "registry", "ops"},
     "cli": {"segmenter", "engine", "io", "vis", "result", "spec", "registry", "ops", "eval", "data", "train",
