@@ -18,13 +18,13 @@ ALLOWED = {
     "ops": set(),
     "weights": set(),
     "registry": {"weights"},
-    "result": {"spec", "ops", "vis", "io"},  # vis/io only lazily, inside plot()/save()/show()
+    "result": {"spec", "ops", "vis", "io", "data"},  # vis/io/data only lazily: plot()/save()/to_coco()...
     "adapters": {"result", "ops", "spec"},
     "engine": {"adapters", "result", "spec", "ops"},
     "vis": {"result", "ops", "spec"},
     "io": {"result", "ops", "spec"},
     "eval": {"result", "ops", "spec"},
-    "data": {"io", "result", "ops", "spec"},
+    "data": {"io", "result", "ops", "spec"},  # data/exports turns Results into dataset records
     "video": {"io"},
     "segmenter": {"engine", "io", "video", "result", "spec", "registry", "ops"},
     "train": {"data", "eval", "ops", "spec", "io", "weights"},

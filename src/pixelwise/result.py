@@ -246,6 +246,25 @@ class Result:
     def to_json(self, masks: str = "rle", indent: int | None = None) -> str:
         return json.dumps(self.to_dict(masks=masks), indent=indent)
 
+    # -- dataset formats (lazy: pixelwise.data writes them with its own writers) --------
+    def to_coco(self, image_id: int = 1, masks: str = "rle") -> dict[str, Any]:
+        """A one-image COCO document (images, annotations with scores, categories)."""
+        from .data.exports import to_coco
+
+        return to_coco(self, image_id, masks)
+
+    def to_labelme(self, path: str | None = None) -> dict[str, Any]:
+        """LabelMe JSON (polygons); written to ``path`` (default: beside the source image)."""
+        from .data.exports import to_labelme
+
+        return to_labelme(self, path)
+
+    def to_yolo(self) -> str:
+        """YOLO-seg label lines (class x1 y1 x2 y2 ... normalised)."""
+        from .data.exports import to_yolo
+
+        return to_yolo(self)
+
     # -- conveniences (lazy upward imports, the one allowed exception in the DAG) -------
     def plot(self, alpha: float = 0.5, legend: bool = True, boxes: bool = True) -> np.ndarray:
         """A new (H, W, 3) uint8 RGB overlay image."""

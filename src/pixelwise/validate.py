@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .data.config import DatasetConfig, load_dataset_config
-from .data.masks import list_pairs, read_pair
+from .data.formats import read_split
+from .io.image import read_image
 from .errors import DatasetError
 from .eval.confusion import ConfusionMatrix, SemanticMetrics
 from .segmenter import Segmenter
@@ -48,13 +49,13 @@ def validate(seg: Segmenter, data: str | Path, split: str = "val", progress: boo
 
     cfg = load_dataset_config(data)
     _check_classes(seg, cfg)
-    split_path = getattr(cfg, split, None)
-    if split_path is None:
-        raise DatasetError(f"{cfg.source}: no {split!r} split")
-    pairs = list_pairs(split_path, cfg.root)[:limit]
-    cm = ConfusionMatrix(cfg.num_classes, cfg.ignore_index)
-    for image_path, label_path in tqdm(pairs, desc=f"validating {split}", disable=not progress, file=sys.stderr,
-                                       leave=False):
-        image, label = read_pair(image_path, label_path)
+    samples = read_split(cfg, split).samples[:limit]
+    fill = cfg.ignore_index if cfg.ignore_index is not None else 255
+    cm = ConfusionMatrix(cfg.num_classes, cfg.ignore_index if cfg.ignore_index is not None else 255)
+    for sample in tqdm(samples, desc=f"validating {split}", disable=not progress, file=sys.stderr, leave=False):
+        image = read_image(sample.image)
+        label = sample.semantic_map(fill)
+        if label.shape != image.shape[:2]:
+            raise DatasetError(f"{sample.record}: label size {label.shape} differs from the image {image.shape[:2]}")
         cm.update(label, seg.predict_array(image, classes=None).semantic)
-    return ValidationReport(cfg.classes, cm.metrics(), len(pairs), split)
+    return ValidationReport(cfg.classes, cm.metrics(), len(samples), split)

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data.config import load_dataset_config
-from ..data.masks import list_pairs
+from ..data.formats import read_split
 from ..spec import IMAGENET_MEAN, IMAGENET_STD
 from ..io.image import read_image
 from ..ops.letterbox import normalise_to_blob, resize_to_input
@@ -19,11 +19,11 @@ MEAN, STD = IMAGENET_MEAN, IMAGENET_STD
 
 def calibration_blobs(data: Path, input_hw: tuple[int, int], count: int = 64, seed: int = 0) -> list[np.ndarray]:
     cfg = load_dataset_config(data)
-    pairs = list_pairs(cfg.train, cfg.root) if cfg.train else []
+    samples = read_split(cfg, "train").samples
     rng = np.random.default_rng(seed)
-    chosen = rng.choice(len(pairs), size=min(count, len(pairs)), replace=False)
+    chosen = rng.choice(len(samples), size=min(count, len(samples)), replace=False)
     blobs = []
     for i in sorted(chosen):
-        canvas, _ = resize_to_input(read_image(pairs[i][0]), input_hw, "stretch")
+        canvas, _ = resize_to_input(read_image(samples[i].image), input_hw, "stretch")
         blobs.append(normalise_to_blob(canvas, MEAN, STD))
     return blobs

@@ -6,13 +6,13 @@ import queue
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from ..data.config import DatasetConfig
-from ..data.masks import list_pairs, read_pair
+from ..data.formats import read_split
 from ..errors import DatasetError
+from ..io.image import read_image
 from .augment import AugmentConfig, augment_pair
 
 __all__ = ["SplitArrays", "load_split", "batches"]
@@ -36,21 +36,25 @@ class SplitArrays:
         return counts
 
 
-def load_split(cfg: DatasetConfig, split: Path | None) -> SplitArrays:
-    if cfg.format != "masks":
-        raise DatasetError(f"{cfg.source}: training reads the 'masks' format; convert with 'pixelwise convert'")
-    if split is None:
-        raise DatasetError(f"{cfg.source}: the split to load is not set")
+def load_split(cfg: DatasetConfig, split: str, skip_bad: bool = False) -> SplitArrays:
+    """Decode a split ("train" or "val") of any dataset format into memory."""
+    ds = read_split(cfg, split, skip_bad)
+    fill = cfg.ignore_index if cfg.ignore_index is not None else 255
     images, labels, names = [], [], []
-    for img_path, lab_path in list_pairs(split, cfg.root):
-        image, label = read_pair(img_path, lab_path)
+    for sample in ds.samples:
+        image = read_image(sample.image)
+        label = sample.semantic_map(fill)
+        if image.shape[:2] != label.shape:
+            raise DatasetError(f"{sample.record or sample.image}: label is {label.shape[0]}x{label.shape[1]} but "
+                               f"the image is {image.shape[0]}x{image.shape[1]}")
         bad = np.unique(label)
-        bad = bad[(bad >= cfg.num_classes) & (bad != (cfg.ignore_index if cfg.ignore_index is not None else -1))]
+        bad = bad[(bad >= cfg.num_classes) & (bad != fill)]
         if bad.size:
-            raise DatasetError(f"{lab_path}: label ids {bad.tolist()} are outside the {cfg.num_classes} classes")
+            raise DatasetError(f"{sample.record or sample.image}: label ids {bad.tolist()} are outside the "
+                               f"{cfg.num_classes} classes")
         images.append(image)
         labels.append(label)
-        names.append(img_path.name)
+        names.append(sample.image.name)
     return SplitArrays(images, labels, names)
 
 

@@ -143,7 +143,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
     if ds.train is None or ds.val is None:
         raise InputError(f"{ds.source}: training needs both 'train' and 'val' splits")
     ignore = ds.ignore_index if ds.ignore_index is not None else 255
-    train_data, val_data = load_split(ds, ds.train), load_split(ds, ds.val)
+    train_data, val_data = load_split(ds, "train"), load_split(ds, "val")
     if cfg.train_on_val:
         train_data = SplitArrays(
             train_data.images + val_data.images, train_data.labels + val_data.labels, train_data.names + val_data.names
