@@ -23,13 +23,13 @@ ALLOWED = {
     "engine": {"adapters", "result", "spec", "ops"},
     "vis": {"result", "ops", "spec"},
     "io": {"result", "ops", "spec"},
-    "eval": {"result", "ops", "spec"},
+    "eval": {"result", "ops", "spec", "io"},  # io: atomic writes of figures
     "data": {"io", "result", "ops", "spec"},  # data/exports turns Results into dataset records
     "video": {"io"},
     "segmenter": {"engine", "io", "video", "result", "spec", "registry", "ops"},
     "train": {"data", "eval", "ops", "spec", "io", "weights"},
     "serve": {"segmenter", "engine", "io", "vis", "result", "spec", "registry", "ops", "eval", "data", "__init__"},
-    "validate": {"segmenter", "data", "eval", "io", "result", "spec", "registry"},
+    "validate": {"segmenter", "data", "eval", "io", "result", "spec", "registry"},  # + "data" formats
     "batch": {"segmenter", "engine", "io", "vis", "result", "spec", "registry", "ops"},
     "cli": {"segmenter", "engine", "io", "vis", "result", "spec", "registry", "ops", "eval", "data", "train",
             "serve", "batch", "validate", "video", "weights", "__init__"},

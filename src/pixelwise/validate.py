@@ -6,10 +6,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .data.config import DatasetConfig, load_dataset_config
-from .data.formats import read_split
+from .data.formats import coco, read_split
 from .io.image import read_image
 from .errors import DatasetError
+from .eval.coco_ap import mask_ap
 from .eval.confusion import ConfusionMatrix, SemanticMetrics
 from .segmenter import Segmenter
 
@@ -22,9 +25,14 @@ class ValidationReport:
     metrics: SemanticMetrics
     images: int
     split: str
+    confusion: np.ndarray | None = None
+    instances: dict[str, float] | None = None  # mask AP / AP50 / AP75 over the thing classes
 
     def to_dict(self) -> dict:
-        return {"split": self.split, "images": self.images, **self.metrics.to_dict(self.classes)}
+        out = {"split": self.split, "images": self.images, **self.metrics.to_dict(self.classes)}
+        if self.instances is not None:
+            out["instances"] = self.instances
+        return out
 
     def table(self) -> str:
         rows = [f"{'class':<14}{'IoU':>8}"]
@@ -33,6 +41,8 @@ class ValidationReport:
         rows.append(f"{'mIoU':<14}{m.miou:>8.2f}")
         rows.append(f"{'pixel acc':<14}{m.pixel_accuracy:>8.2f}")
         rows.append(f"{'fw IoU':<14}{m.fw_iou:>8.2f}")
+        if self.instances is not None:
+            rows += [f"{'mask ' + k:<14}{v:>8.2f}" for k, v in self.instances.items()]
         return "\n".join(rows)
 
 
@@ -43,19 +53,38 @@ def _check_classes(seg: Segmenter, cfg: DatasetConfig) -> None:
 
 
 def validate(seg: Segmenter, data: str | Path, split: str = "val", progress: bool = True,
-             limit: int | None = None) -> ValidationReport:
-    """Confusion matrix of ``seg`` over a split (streaming: constant memory)."""
+             limit: int | None = None, instances: bool = False) -> ValidationReport:
+    """Confusion matrix of ``seg`` over a split (streaming: constant memory).
+
+    ``instances=True`` also scores the objects of the thing classes with COCO mask AP
+    (pycocotools); ground-truth objects are the dataset's own, or connected regions of
+    the class maps for mask formats.
+    """
     from tqdm import tqdm
 
     cfg = load_dataset_config(data)
     _check_classes(seg, cfg)
     samples = read_split(cfg, split).samples[:limit]
     fill = cfg.ignore_index if cfg.ignore_index is not None else 255
-    cm = ConfusionMatrix(cfg.num_classes, cfg.ignore_index if cfg.ignore_index is not None else 255)
-    for sample in tqdm(samples, desc=f"validating {split}", disable=not progress, file=sys.stderr, leave=False):
+    cm = ConfusionMatrix(cfg.num_classes, fill)
+    things = tuple(cfg.classes.index(t) for t in cfg.things)
+    images, gts, dts = [], [], []
+    for k, sample in enumerate(tqdm(samples, desc=f"validating {split}", disable=not progress, file=sys.stderr,
+                                    leave=False), 1):
         image = read_image(sample.image)
         label = sample.semantic_map(fill)
         if label.shape != image.shape[:2]:
             raise DatasetError(f"{sample.record}: label size {label.shape} differs from the image {image.shape[:2]}")
-        cm.update(label, seg.predict_array(image, classes=None).semantic)
-    return ValidationReport(cfg.classes, cm.metrics(), len(samples), split)
+        res = seg.predict_array(image, classes=None)
+        cm.update(label, res.semantic)
+        if instances and things:
+            images.append({"id": k, "height": label.shape[0], "width": label.shape[1]})
+            for obj in sample.instance_objects(things, min_area=seg.options.min_area):
+                if obj.class_id in things:
+                    gts.append(coco.annotation(obj, label.shape, k, len(gts) + 1, "rle"))
+            dts += [{**a, "image_id": k} for a in res.to_coco(k)["annotations"] if a["category_id"] - 1 in things]
+    ap = None
+    if instances and things:
+        cats = [{"id": c + 1, "name": cfg.classes[c]} for c in things]
+        ap = mask_ap(images, gts, dts, cats)
+    return ValidationReport(cfg.classes, cm.metrics(), len(samples), split, cm.counts.copy(), ap)

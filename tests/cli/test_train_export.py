@@ -42,3 +42,16 @@ def test_train_reports_bad_data_in_one_line(cli, tmp_path):
     assert r.returncode == 2 and "needs both 'train' and 'val' splits" in r.stderr and "Traceback" not in r.stderr
     r = cli("train", "--data", tmp_path / "nope.yaml")
     assert r.returncode == 2 and "no such dataset file" in r.stderr
+
+
+def test_val_writes_metrics_and_figures(cli, rgb_model, tmp_path):
+    from tests.data.test_config import make_mask_dataset
+
+    root = make_mask_dataset(tmp_path / "ds", n=2, classes=("red", "green", "blue"))
+    r = cli("val", "--data", root, "--model", rgb_model, "--out", tmp_path / "v", "--instances")
+    assert r.returncode == 0, r.stderr
+    assert "mIoU" in r.stdout and "mask AP50" in r.stdout
+    doc = json.loads((tmp_path / "v" / "metrics.json").read_text())
+    assert set(doc) >= {"miou", "pixel_accuracy", "fw_iou", "iou", "instances"}
+    for png in ("confusion.png", "iou.png"):
+        assert (tmp_path / "v" / png).stat().st_size > 1000
