@@ -48,6 +48,41 @@ class LiveReplay(FrameSource):
             yield Frame(k, k / self.fps, img)
 
 
+class Loop(FrameSource):
+    """The clip again and again, as a file source (nothing dropped), for ``count`` frames."""
+
+    def __init__(self, frames: list[np.ndarray], count: int) -> None:
+        super().__init__()
+        self.images, self.count, self.name, self.fps = frames, count, "loop", 10.0
+
+    def frames(self) -> Iterator[Frame]:
+        for k in range(self.count):
+            yield Frame(k, k / self.fps, self.images[k % len(self.images)])
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def soak(seg: pw.Segmenter, frames: list[np.ndarray], count: int) -> None:
+    """Resident memory over ``count`` frames of the full job (segment, draw, encode)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        sink = VideoSink(Path(tmp) / "soak.mp4", 10.0, frames[0].shape[:2])
+        marks = {}
+        t0 = time.perf_counter()
+        for res in seg.stream(Loop(frames, count)):
+            sink.write(res.plot())
+            if res.frame_index in (100, count // 2, count - 1):
+                marks[res.frame_index] = rss_mb()
+        sink.close()
+    a, m, b = (marks[k] for k in sorted(marks))
+    print(f"soak: {count} frames in {time.perf_counter() - t0:.0f} s; RSS after 100 frames {a:.0f} MB, "
+          f"half-way {m:.0f} MB, end {b:.0f} MB: growth {b - a:+.1f} MB")
+
+
 def run_job(seg: pw.Segmenter, dual_buffer: bool, out: Path) -> float:
     stream = seg.stream(VIDEO, dual_buffer=dual_buffer)
     sink, n, t0 = None, 0, time.perf_counter()
@@ -65,6 +100,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--soak", type=int, default=0, metavar="N", help="also run N frames and report memory growth")
     args = ap.parse_args()
 
     seg = pw.Segmenter(threads=args.threads)
@@ -102,6 +138,8 @@ def main() -> None:
     q = statistics.quantiles(latencies, n=100)
     print(f"live source at 30 FPS: {got} of {len(frames)} frames processed, {len(frames) - got} dropped; "
           f"capture-to-result latency p50 {q[49]:.1f} ms, p95 {q[94]:.1f} ms")
+    if args.soak:
+        soak(seg, frames, args.soak)
 
 
 if __name__ == "__main__":
