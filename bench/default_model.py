@@ -12,11 +12,10 @@ Per-class IoU is printed for 360x480.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from pathlib import Path
 
 import numpy as np
+from timing import median_ms  # noqa: E402 (bench/timing.py)
 
 import pixelwise as pw
 from pixelwise.engine.session import OnnxSession, SessionConfig
@@ -26,17 +25,6 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "configs" / "camvid.yaml"
 REFERENCE = REPO.parent / "shared" / "models" / "reference" / "lraspp_mobilenet_v3_large_360x480.onnx"
 SIZES = ((240, 320), (360, 480), (720, 960))
-
-
-def median_ms(fn, runs: int, warmup: int = 5) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1e3
 
 
 def main() -> None:
@@ -52,7 +40,8 @@ def main() -> None:
 
     frame = cv2.resize(frame, (480, 360), interpolation=cv2.INTER_AREA)
     ref = OnnxSession(REFERENCE, SessionConfig(threads=args.threads)).raw if REFERENCE.is_file() else None
-    ref_ms = median_ms(lambda: ref.run(None, {"input": np.zeros((1, 3, 360, 480), np.float32)}), args.runs) if ref else None
+    zeros = np.zeros((1, 3, 360, 480), np.float32)
+    ref_ms = median_ms(lambda: ref.run(None, {"input": zeros}), args.runs, warmup=5) if ref else None
     rows, per_class = [], {}
     for name in args.models.split(","):
         for hw in SIZES:
@@ -60,9 +49,9 @@ def main() -> None:
             report = validate(seg, DATA, "val", progress=False, limit=args.limit)
             blob = np.random.default_rng(0).standard_normal((1, 3, *hw)).astype(np.float32)
             sess = seg.predictor.session.raw
-            bare = median_ms(lambda: sess.run(None, {"input": blob}), args.runs)
+            bare = median_ms(lambda: sess.run(None, {"input": blob}), args.runs, warmup=5)
             img = frame if hw == (360, 480) else cv2.resize(frame, (hw[1], hw[0]), interpolation=cv2.INTER_LINEAR)
-            e2e = median_ms(lambda: seg.predict_array(img), args.runs)
+            e2e = median_ms(lambda: seg.predict_array(img), args.runs, warmup=5)
             rows.append((name, hw, report.metrics.miou, report.metrics.pixel_accuracy, bare, e2e))
             if hw == (360, 480):
                 per_class[name] = dict(zip(report.classes, report.metrics.iou))

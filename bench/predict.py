@@ -13,10 +13,10 @@ from __future__ import annotations
 import argparse
 import platform
 import statistics
-import time
 from pathlib import Path
 
 import numpy as np
+from timing import median_ms  # noqa: E402 (bench/timing.py)
 
 import pixelwise as pw
 from pixelwise.engine.session import OnnxSession, SessionConfig
@@ -24,15 +24,6 @@ from pixelwise.engine.session import OnnxSession, SessionConfig
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO.parent / "shared" / "models" / "reference" / "lraspp_mobilenet_v3_large_360x480.onnx"
 SAMPLE = REPO.parent / "shared" / "datasets" / "camvid" / "val" / "0016E5_07959.png"
-
-
-def median_ms(fn, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1e3
 
 
 def main() -> None:

@@ -115,7 +115,8 @@ def main() -> None:
     print("| measure | value |")
     print("| --- | --- |")
     print(f"| in-process Segmenter throughput (decode + segment, 2 threads) | {inproc:.1f} img/s |")
-    print(f"| server throughput | {ok / args.seconds:.1f} req/s ({ok / args.seconds / inproc * 100:.0f}% of in-process) |")
+    rate = ok / args.seconds
+    print(f"| server throughput | {rate:.1f} req/s ({rate / inproc * 100:.0f}% of in-process) |")
     print(f"| latency p50 / p95 / p99 | {pct(lat, 50):.1f} / {pct(lat, 95):.1f} / {pct(lat, 99):.1f} ms |")
     print(f"| status codes | {dict(codes)} |")
     print(f"| server RSS start -> end of load -> after overload | {mem0:.0f} -> {mem1:.0f} -> {mem2:.0f} MB |")

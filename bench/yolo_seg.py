@@ -11,25 +11,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import time
 from pathlib import Path
 
 import numpy as np
+from timing import median_ms  # noqa: E402 (bench/timing.py)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 IMAGE = SHARED / "datasets" / "camvid" / "val" / "0016E5_07975.png"
-
-
-def median_ms(fn, runs: int, warmup: int = 5) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1e3
 
 
 def main() -> None:
@@ -61,17 +49,19 @@ def main() -> None:
         ul.predict(bgr, **kw)
         torch.set_num_threads(args.threads)  # Ultralytics' first predict lowers it
         seg = pw.Segmenter(onnx, threads=args.threads)
-        t_ul = median_ms(lambda: ul.predict(bgr, **kw), args.runs)
-        t_pw = median_ms(lambda: seg.predict_array(rgb), args.runs)
+        t_ul = median_ms(lambda: ul.predict(bgr, **kw), args.runs, warmup=5)
+        t_pw = median_ms(lambda: seg.predict_array(rgb), args.runs, warmup=5)
         r_ul = ul.predict(bgr, **kw)[0]
         r_pw = seg.predict_array(rgb)
         inst = r_pw.instances
         b_ul = r_ul.boxes.xyxy.numpy()
         iou = box_iou(inst.boxes_xyxy, b_ul).max(axis=1).min() if len(inst) and len(b_ul) else float("nan")
-        sd = np.abs(np.sort(inst.scores) - np.sort(r_ul.boxes.conf.numpy())).max() if len(inst) == len(b_ul) else float("nan")
+        same = len(inst) == len(b_ul)
+        sd = np.abs(np.sort(inst.scores) - np.sort(r_ul.boxes.conf.numpy())).max() if same else float("nan")
         st = r_pw.timings_ms
-        print(f"| {size} | {t_ul:.1f} | {t_pw:.1f} | {t_pw / t_ul:.2f} | {st['preprocess']:.1f} / {st['inference']:.1f} / "
-              f"{st['postprocess']:.1f} | {len(inst)} vs {len(b_ul)} | {iou:.4f} | {sd:.2e} |")
+        stages = f"{st['preprocess']:.1f} / {st['inference']:.1f} / {st['postprocess']:.1f}"
+        print(f"| {size} | {t_ul:.1f} | {t_pw:.1f} | {t_pw / t_ul:.2f} | {stages} | {len(inst)} vs {len(b_ul)} | "
+              f"{iou:.4f} | {sd:.2e} |")
 
 
 if __name__ == "__main__":

@@ -189,7 +189,7 @@ class Result:
         seg = np.zeros(self.hw, dtype=np.int32)
         info = []
         things = set(self.spec.thing_ids)
-        for name, a in self.areas().items():
+        for a in self.areas().values():
             if a["id"] in things or self.spec.adapter != "semantic":
                 continue
             m = self.semantic == a["id"]

@@ -10,10 +10,10 @@ import numpy as np
 
 from .data.config import DatasetConfig, load_dataset_config
 from .data.formats import coco, read_split
-from .io.image import read_image
 from .errors import DatasetError
 from .eval.coco_ap import mask_ap
 from .eval.confusion import ConfusionMatrix, SemanticMetrics
+from .io.image import read_image
 from .segmenter import Segmenter
 
 __all__ = ["ValidationReport", "validate"]

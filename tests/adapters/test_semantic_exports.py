@@ -19,7 +19,8 @@ class QuarterRes(torch.nn.Module):
     def __init__(self, classes: int) -> None:
         super().__init__()
         torch.manual_seed(0)
-        self.body = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, 2, 1), torch.nn.ReLU(), torch.nn.Conv2d(8, classes, 3, 2, 1))
+        self.body = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, 2, 1), torch.nn.ReLU(),
+                                        torch.nn.Conv2d(8, classes, 3, 2, 1))
 
     def forward(self, x):
         return self.body(x)

@@ -38,7 +38,8 @@ def test_inputs_from_dir_glob_and_manifests(tmp_path):
     assert list_inputs(tmp_path / "imgs") == [str(p) for p in paths]
     assert len(list_inputs(str(tmp_path / "imgs" / "*.png"))) == 3
     (tmp_path / "list.txt").write_text("imgs/img0000.png\nimgs/img0001.png\nimgs/img0001.png\n")
-    assert list_inputs(tmp_path / "list.txt") == [str(tmp_path / "imgs/img0000.png"), str(tmp_path / "imgs/img0001.png")]
+    expected = [str(tmp_path / "imgs/img0000.png"), str(tmp_path / "imgs/img0001.png")]
+    assert list_inputs(tmp_path / "list.txt") == expected
     (tmp_path / "m.csv").write_text("path,other\nimgs/img0002.png,x\n")
     assert list_inputs(tmp_path / "m.csv") == [str(tmp_path / "imgs/img0002.png")]
     pa = pytest.importorskip("pyarrow")
@@ -76,7 +77,8 @@ def test_batch_writes_masks_and_index_and_resumes(tmp_path, rgb_model):
 def test_bad_inputs_are_recorded_and_the_batch_goes_on(tmp_path, rgb_model, cli):
     make_images(tmp_path / "imgs", 3)
     (tmp_path / "imgs" / "broken.png").write_bytes(b"nope")
-    (tmp_path / "list.txt").write_text(f"{tmp_path}/imgs/img0000.png\n{tmp_path}/missing.png\n{tmp_path}/imgs/broken.png\n")
+    names = [f"{tmp_path}/imgs/img0000.png", f"{tmp_path}/missing.png", f"{tmp_path}/imgs/broken.png"]
+    (tmp_path / "list.txt").write_text("\n".join(names) + "\n")
     r = cli("batch", tmp_path / "list.txt", "--out", tmp_path / "out", "--model", rgb_model, "--workers", "1",
             "--quiet")
     assert r.returncode == 2, r.stderr

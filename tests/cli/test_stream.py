@@ -57,7 +57,7 @@ def test_sigterm_finalises_the_output_and_exits_0(rgb_model, tmp_path):
     proc = _start(rgb_model, src, "--out", tmp_path / "out.mp4", "--stats-every", "0.2")
     try:
         deadline = time.time() + 60
-        while time.time() < deadline and "frames" not in (line := proc.stderr.readline()):
+        while time.time() < deadline and "frames" not in proc.stderr.readline():
             pass
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=60)

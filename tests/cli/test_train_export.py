@@ -20,7 +20,8 @@ def test_train_resume_export_predict(cli, tmp_path):
     r = cli("train", *common, "--epochs", "2", "--resume")
     assert r.returncode == 0, r.stderr
     assert "epoch 2/2" in r.stderr and "epoch 1/2 " not in r.stderr  # resumed, not restarted
-    r = cli("export", run / "best.safetensors", "--out", tmp_path / "m.onnx", "--imgsz", "24x32", "--int8", "--data", data,
+    r = cli("export", run / "best.safetensors", "--out", tmp_path / "m.onnx", "--imgsz", "24x32", "--int8",
+            "--data", data,
             "--calib", "4")
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "m_int8.onnx").is_file() and "m_int8.onnx: val mIoU" in r.stdout

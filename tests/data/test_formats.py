@@ -58,7 +58,8 @@ def test_coco_rle_round_trip_is_exact(tmp_path):
     rng = np.random.default_rng(0)
     Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(tmp_path / "a.png")
     m = rng.random((20, 30)) > 0.5
-    ds = LabelledSet(("x", "y"), [Sample(tmp_path / "a.png", (20, 30), objects=[Object(1, rle=encode_rle(m[None])[0])])],
+    sample = Sample(tmp_path / "a.png", (20, 30), objects=[Object(1, rle=encode_rle(m[None])[0])])
+    ds = LabelledSet(("x", "y"), [sample],
                      colours=((1, 2, 3), (4, 5, 6)))
     yaml_path = write_dataset({"train": ds, "val": ds}, "coco", tmp_path / "coco")
     back = read_split(load_dataset_config(yaml_path), "val")

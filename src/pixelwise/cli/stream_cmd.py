@@ -44,7 +44,8 @@ def _on_sigterm(signum: int, frame: object) -> None:  # noqa: ARG001
 def _stats_line(n: int, t0: float, stats, stage_ms: dict[str, float], dropped: int, skipped: int) -> str:  # noqa: ANN001
     fps = n / max(time.perf_counter() - t0, 1e-9)
     per = stats.per_frame_ms()
-    parts = [f"frames {n}", f"fps {fps:.1f}", f"capture {per['capture']:.1f} ms", f"inference {per['inference']:.1f} ms"]
+    parts = [f"frames {n}", f"fps {fps:.1f}", f"capture {per['capture']:.1f} ms",
+             f"inference {per['inference']:.1f} ms"]
     parts += [f"{k} {v / max(n, 1):.1f} ms" for k, v in stage_ms.items()]
     parts += [f"dropped {dropped}", f"skipped {skipped}"]
     return "  ".join(parts)

@@ -107,7 +107,8 @@ class OpenCVSession:
 
         probe = OnnxSession(model, SessionConfig(threads=1, optimization="basic"))
         self.config = config
-        self.source, self.inputs, self.outputs, self.metadata = probe.source, probe.inputs, probe.outputs, probe.metadata
+        self.source, self.inputs, self.outputs = probe.source, probe.inputs, probe.outputs
+        self.metadata = probe.metadata
         del probe
         try:
             self._net = cv2.dnn.readNetFromONNX(str(model))

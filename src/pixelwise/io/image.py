@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import io as _io
 import os
-import uuid
 import urllib.request
+import uuid
 import warnings
 from pathlib import Path
 
@@ -108,7 +108,8 @@ def _pil_to_rgb(img) -> np.ndarray:  # noqa: ANN001 (PIL image)
     mode = img.mode
     if mode in ("I;16", "I;16B", "I;16L", "I"):
         arr = np.asarray(img)
-        arr = (arr.astype(np.uint32) >> 8).clip(0, 255).astype(np.uint8) if arr.max(initial=0) > 255 else arr.astype(np.uint8)
+        arr = (arr.astype(np.uint32) >> 8) if arr.max(initial=0) > 255 else arr
+        arr = arr.clip(0, 255).astype(np.uint8)
         return np.ascontiguousarray(np.repeat(arr[..., None], 3, axis=2))
     if mode == "F":
         arr = np.asarray(img)

@@ -18,7 +18,8 @@ __all__ = ["MjpegServer", "parse_host_port"]
 
 BOUNDARY = b"pixelwiseframe"
 PAGE = b"""<!doctype html><html><head><title>pixelwise stream</title></head>
-<body style="margin:0;background:#111"><img src="/stream" style="max-width:100%" alt="pixelwise stream"></body></html>"""
+<body style="margin:0;background:#111">
+<img src="/stream" style="max-width:100%" alt="pixelwise stream"></body></html>"""
 
 
 def parse_host_port(text: str) -> tuple[str, int]:

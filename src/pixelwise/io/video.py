@@ -193,7 +193,8 @@ class VideoSink:
 
     def write(self, rgb: np.ndarray) -> None:
         if rgb.shape[:2] != self.size_hw:
-            raise PixelwiseRuntimeError(f"{self.path}: frame {rgb.shape[:2]} differs from the video size {self.size_hw}")
+            raise PixelwiseRuntimeError(
+                f"{self.path}: frame {rgb.shape[:2]} differs from the video size {self.size_hw}")
         self._writer.write(np.ascontiguousarray(rgb[..., ::-1]))
         self.frames += 1
 

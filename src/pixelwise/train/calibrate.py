@@ -8,9 +8,9 @@ import numpy as np
 
 from ..data.config import load_dataset_config
 from ..data.formats import read_split
-from ..spec import IMAGENET_MEAN, IMAGENET_STD
 from ..io.image import read_image
 from ..ops.letterbox import normalise_to_blob, resize_to_input
+from ..spec import IMAGENET_MEAN, IMAGENET_STD
 
 __all__ = ["calibration_blobs"]
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-
 import platform
 import sys
 import time
@@ -29,8 +28,8 @@ from torch.nn import functional as F
 from ..data.config import DatasetConfig, load_dataset_config
 from ..errors import InputError
 from ..eval.confusion import ConfusionMatrix
-from ..spec import IMAGENET_MEAN, IMAGENET_STD
 from ..io.image import atomic_write_bytes
+from ..spec import IMAGENET_MEAN, IMAGENET_STD
 from .augment import AugmentConfig
 from .checkpoint import build_from_weights, load_state, save_state, save_weights
 from .dataset import SplitArrays, batches, load_split

@@ -23,7 +23,8 @@ def polygon_from_flat(values: list[float], hw: tuple[int, int], where: str, log:
         pts = pts * np.array([hw[1], hw[0]], np.float32)
     h, w = hw
     tol = 1.0
-    if (pts[:, 0] < -tol).any() or (pts[:, 1] < -tol).any() or (pts[:, 0] > w + tol).any() or (pts[:, 1] > h + tol).any():
+    x, y = pts[:, 0], pts[:, 1]
+    if (x < -tol).any() or (y < -tol).any() or (x > w + tol).any() or (y > h + tol).any():
         log.fail(f"{where}: polygon outside the {h}x{w} image")
         return None
     return np.clip(pts, 0, [w, h])

@@ -61,7 +61,8 @@ def write(ds: LabelledSet, out: Path, split: str, fill: int) -> str:
         dst = out / "images" / split / s.image.name
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(s.image, dst)
-        el = ET.SubElement(root, "image", id=str(i), name=f"{split}/{s.image.name}", width=str(s.hw[1]), height=str(s.hw[0]))
+        el = ET.SubElement(root, "image", id=str(i), name=f"{split}/{s.image.name}", width=str(s.hw[1]),
+                           height=str(s.hw[0]))
         for o in s.instance_objects(tuple(range(len(ds.classes)))):
             for p in o.polygons or []:
                 pts = ";".join(f"{x:.2f},{y:.2f}" for x, y in np.asarray(p))
