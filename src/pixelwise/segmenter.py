@@ -20,6 +20,7 @@ from .io.video import Frame, FrameSource, open_source
 from .registry import resolve_model
 from .result import Result
 from .spec import ModelSpec
+from .video.smoothing import TemporalSmoother
 from .video.stream import Stream
 
 __all__ = ["Segmenter", "ImageLike"]
@@ -128,14 +129,18 @@ class Segmenter:
 
     def stream(self, source: int | str | os.PathLike[str] | FrameSource, *, every: int = 1,
                max_frames: int | None = None, dual_buffer: bool = True, depth: int = 2, retries: int = 3,
-               **options: Any) -> Stream[Result]:
+               smooth: float = 0.0, **options: Any) -> Stream[Result]:
         """Segment a video file, camera (``0``), stream URL, folder or glob, frame by frame.
 
         Returns an iterable :class:`~pixelwise.video.stream.Stream` of Results (with
         ``frame_index`` and ``timestamp``); capture and inference overlap in threads unless
         ``dual_buffer=False``. Live sources drop stale frames (counted in ``stats.dropped``).
+        ``smooth`` in [0, 1) averages a semantic model's class probabilities over frames
+        (the weight of the past), which steadies flickering labels.
         """
         src = source if isinstance(source, FrameSource) else open_source(source, retries=retries)
+        if smooth:
+            options["output_filter"] = TemporalSmoother(smooth)
 
         def work(frame: Frame) -> Result:
             res = self.predict_array(frame.image, **options)

@@ -112,3 +112,20 @@ def test_long_clip_ends_without_leaking_frames(seg, tmp_path):
     stream = seg.stream(path)
     assert sum(1 for _ in stream) == 150
     assert stream.stats.processed == 150 and stream.stats.dropped == 0
+
+
+def test_smoothing_suppresses_a_one_frame_flicker(seg, tmp_path):
+    from pixelwise.io.video import SequenceSource
+
+    red, blue = np.zeros((16, 16, 3), np.uint8), np.zeros((16, 16, 3), np.uint8)
+    red[..., 0], blue[..., 2] = 220, 220
+    paths = []
+    for k, img in enumerate([red, red, red, blue, red, red]):
+        Image.fromarray(img).save(tmp_path / f"{k}.png")
+        paths.append(tmp_path / f"{k}.png")
+    plain = [int(r.semantic[8, 8]) for r in seg.stream(SequenceSource(paths))]
+    smooth = [int(r.semantic[8, 8]) for r in seg.stream(SequenceSource(paths), smooth=0.8)]
+    assert plain == [0, 0, 0, 2, 0, 0]
+    assert smooth == [0, 0, 0, 0, 0, 0]
+    with pytest.raises(ValueError, match="alpha"):
+        seg.stream(SequenceSource(paths), smooth=1.5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,7 @@ class PredictOptions:
     conf: float = 0.25
     iou: float = 0.7
     max_det: int = 300
+    output_filter: Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]] | None = None  # e.g. smoothing
 
 
 class Predictor:
@@ -52,10 +54,11 @@ class Predictor:
         t0 = time.perf_counter()
         blob, transform = self.adapter.preprocess(image, self.spec, self.input_hw_for(options))
         t1 = time.perf_counter()
-        raw = self.session.run({self.input_name: blob})
+        raw = dict(zip(self.output_names, self.session.run({self.input_name: blob})))
         t2 = time.perf_counter()
-        decoded = self.adapter.postprocess(dict(zip(self.output_names, raw)), transform, self.spec,
-                                           **self._post_kwargs(options))
+        if options.output_filter is not None:
+            raw = options.output_filter(raw)
+        decoded = self.adapter.postprocess(raw, transform, self.spec, **self._post_kwargs(options))
         semantic = decoded.semantic
         if options.classes is not None:
             semantic = _keep_classes(semantic, options.classes, self._background())
