@@ -25,7 +25,7 @@ ALLOWED = {
     "io": {"result", "ops", "spec"},
     "eval": {"result", "ops", "spec", "io"},  # io: atomic writes of figures
     "data": {"io", "result", "ops", "spec"},  # data/exports turns Results into dataset records
-    "video": {"io"},
+    "video": {"io", "ops"},  # ops.boxes for the tracker
     "segmenter": {"engine", "io", "video", "result", "spec", "registry", "ops"},
     "train": {"data", "eval", "ops", "spec", "io", "weights"},
     "serve": {"segmenter", "engine", "io", "vis", "result", "spec", "registry", "ops", "eval", "data", "__init__"},

@@ -39,12 +39,15 @@ class Instances:
         class_ids: (N,) int32.
         scores: (N,) float32 confidences in 0..1.
         masks: (N, H, W) bool at the original image size.
+        track_ids: (N,) int64 ids that stay the same across a stream's frames (streams
+            with ``track=True``), else None.
     """
 
     boxes_xyxy: np.ndarray
     class_ids: np.ndarray
     scores: np.ndarray
     masks: np.ndarray
+    track_ids: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.boxes_xyxy = np.asarray(self.boxes_xyxy, dtype=np.float32).reshape(-1, 4) if np.size(
@@ -56,6 +59,9 @@ class Instances:
         _check("boxes_xyxy", self.boxes_xyxy, (n, 4))
         _check("scores", self.scores, (n,))
         _check("masks", self.masks, (n, None, None))
+        if self.track_ids is not None:
+            self.track_ids = np.asarray(self.track_ids, dtype=np.int64).reshape(-1)
+            _check("track_ids", self.track_ids, (n,))
 
     def __len__(self) -> int:
         return len(self.class_ids)
@@ -63,7 +69,8 @@ class Instances:
     def __getitem__(self, index: Any) -> "Instances":
         if isinstance(index, (int, np.integer)):
             index = [int(index)]
-        return Instances(self.boxes_xyxy[index], self.class_ids[index], self.scores[index], self.masks[index])
+        return Instances(self.boxes_xyxy[index], self.class_ids[index], self.scores[index], self.masks[index],
+                         None if self.track_ids is None else self.track_ids[index])
 
     @property
     def areas(self) -> np.ndarray:
@@ -224,6 +231,8 @@ class Result:
                 "score": round(float(inst.scores[i]), 5), "box_xyxy": [round(float(v), 2) for v in inst.boxes_xyxy[i]],
                 "area": int(inst.masks[i].sum()),
             }
+            if inst.track_ids is not None:
+                obj["track_id"] = int(inst.track_ids[i])
             if masks == "rle":
                 obj["rle"] = rles[i]
             elif masks == "polygons":

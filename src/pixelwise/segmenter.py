@@ -22,6 +22,7 @@ from .result import Result
 from .spec import ModelSpec
 from .video.smoothing import TemporalSmoother
 from .video.stream import Stream
+from .video.tracking import IouTracker
 
 __all__ = ["Segmenter", "ImageLike"]
 
@@ -129,22 +130,28 @@ class Segmenter:
 
     def stream(self, source: int | str | os.PathLike[str] | FrameSource, *, every: int = 1,
                max_frames: int | None = None, dual_buffer: bool = True, depth: int = 2, retries: int = 3,
-               smooth: float = 0.0, **options: Any) -> Stream[Result]:
+               smooth: float = 0.0, track: bool = False, **options: Any) -> Stream[Result]:
         """Segment a video file, camera (``0``), stream URL, folder or glob, frame by frame.
 
         Returns an iterable :class:`~pixelwise.video.stream.Stream` of Results (with
         ``frame_index`` and ``timestamp``); capture and inference overlap in threads unless
         ``dual_buffer=False``. Live sources drop stale frames (counted in ``stats.dropped``).
         ``smooth`` in [0, 1) averages a semantic model's class probabilities over frames
-        (the weight of the past), which steadies flickering labels.
+        (the weight of the past), which steadies flickering labels. ``track`` gives the
+        objects ``instances.track_ids`` that stay the same from frame to frame.
         """
         src = source if isinstance(source, FrameSource) else open_source(source, retries=retries)
         if smooth:
             options["output_filter"] = TemporalSmoother(smooth)
 
+        tracker = IouTracker() if track else None
+
         def work(frame: Frame) -> Result:
             res = self.predict_array(frame.image, **options)
             res.frame_index, res.timestamp = frame.index, frame.timestamp
+            if tracker is not None:
+                inst = res.instances
+                inst.track_ids = tracker.update(inst.boxes_xyxy, inst.class_ids)
             return res
 
         return Stream(src, work, every=every, max_frames=max_frames, dual_buffer=dual_buffer, depth=depth)

@@ -29,6 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-frames", type=int, default=None, help="stop after N processed frames")
     p.add_argument("--alpha", type=float, default=0.5, help="overlay opacity")
     p.add_argument("--sequential", action="store_true", help="no pipelining (one loop; for comparison)")
+    p.add_argument("--track", action="store_true", help="stable object ids across frames (shown as #id)")
     p.add_argument("--smooth", type=float, default=0.0, metavar="A",
                    help="temporal smoothing of class probabilities, weight of the past in [0, 1) (e.g. 0.6)")
     p.add_argument("--stats-every", type=float, default=2.0, metavar="S", help="print a stats line every S seconds")
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:  # noqa: C901 - one loop with its opti
     if not 0.0 <= args.smooth < 1.0:
         raise InputError(f"--smooth must be in [0, 1), got {args.smooth}")
     stream = seg.stream(args.source, every=args.every, max_frames=args.max_frames, dual_buffer=not args.sequential,
-                        smooth=args.smooth)
+                        smooth=args.smooth, track=args.track)
     server = MjpegServer(*server_addr) if server_addr else None
     if server:
         print(f"live view at {server.url}", file=sys.stderr)

@@ -72,6 +72,8 @@ def draw_result(result: Result, alpha: float = 0.5, legend: bool = True, boxes: 
             colour = tuple(int(c) for c in colours[inst.class_ids[i] % len(colours)])
             cv2.rectangle(out, (x0, y0), (x1, y1), colour, 2)
             label = f"{result.names[inst.class_ids[i]]} {inst.scores[i]:.2f}"
+            if inst.track_ids is not None:
+                label = f"#{inst.track_ids[i]} {label}"
             cv2.putText(out, label, (x0, max(12, y0 - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, cv2.LINE_AA)
     if legend:
         present = result.areas()
