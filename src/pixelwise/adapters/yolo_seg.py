@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+import cv2
 import numpy as np
 
 from ..ops import boxes as box_ops
@@ -47,25 +48,42 @@ def decode_detections(output0: np.ndarray, num_classes: int, conf: float, iou: f
 
 def masks_from_protos(coeffs: np.ndarray, protos: np.ndarray, transform: letterbox.Transform,
                       boxes_src: np.ndarray, crop_to_box: bool = True) -> np.ndarray:
-    """(N, 32) coefficients x (32, mh, mw) prototypes -> (N, H, W) bool at the source size."""
+    """(N, 32) coefficients x (32, mh, mw) prototypes -> (N, H, W) bool at the source size.
+
+    As Ultralytics' ``process_mask_native``: mask logits on the prototype grid, letterbox
+    padding cut, bilinear upsampling to the image, crop to the box, threshold at 0. With
+    ``crop_to_box`` only the pixels inside each box are interpolated (``cv2.warpAffine``
+    samples the same bilinear positions a full resize would), so the cost follows the
+    objects' area, not N x the image size.
+    """
     n = len(coeffs)
     H, W = transform.src_hw
+    masks = np.zeros((n, H, W), dtype=bool)
     if n == 0:
-        return np.zeros((0, H, W), dtype=bool)
+        return masks
     c, mh, mw = protos.shape
-    raw = (coeffs @ protos.reshape(c, -1)).reshape(n, mh, mw)
+    raw = (coeffs @ protos.reshape(c, -1)).reshape(n, mh, mw).astype(np.float32)
     gain = min(mh / H, mw / W)
     pad_w, pad_h = (mw - W * gain) / 2, (mh - H * gain) / 2
     top, left = int(pad_h), int(pad_w)
     bottom, right = int(mh - pad_h), int(mw - pad_w)
-    cut = np.ascontiguousarray(raw[:, top:bottom, left:right].transpose(1, 2, 0))
-    full = semantic.resize_hwc(cut, (H, W))  # (H, W, N)
-    masks = np.ascontiguousarray(full.transpose(2, 0, 1)) > 0.0
-    if crop_to_box:
-        cols = np.arange(W, dtype=np.float32)[None, None, :]
-        rows = np.arange(H, dtype=np.float32)[None, :, None]
-        b = boxes_src[:, :, None, None]
-        masks &= (cols >= b[:, 0]) & (cols < b[:, 2]) & (rows >= b[:, 1]) & (rows < b[:, 3])
+    ch, cw = bottom - top, right - left
+    if not crop_to_box:
+        cut = np.ascontiguousarray(raw[:, top:bottom, left:right].transpose(1, 2, 0))
+        return np.ascontiguousarray(semantic.resize_hwc(cut, (H, W)).transpose(2, 0, 1)) > 0.0
+    sx, sy = cw / W, ch / H
+    for i in range(n):
+        x0, y0 = int(np.clip(np.ceil(boxes_src[i, 0]), 0, W)), int(np.clip(np.ceil(boxes_src[i, 1]), 0, H))
+        x1, y1 = int(np.clip(np.ceil(boxes_src[i, 2]), 0, W)), int(np.clip(np.ceil(boxes_src[i, 3]), 0, H))
+        if x1 <= x0 or y1 <= y0:
+            continue
+        # destination pixel (u, v) of the box -> source position on the prototype grid
+        m = np.array([[sx, 0.0, (x0 + 0.5) * sx - 0.5],
+                      [0.0, sy, (y0 + 0.5) * sy - 0.5]], dtype=np.float64)
+        cut = np.ascontiguousarray(raw[i, top:bottom, left:right])  # edges clamp here, as in a resize
+        patch = cv2.warpAffine(cut, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                               borderMode=cv2.BORDER_REPLICATE)
+        masks[i, y0:y1, x0:x1] = patch > 0.0
     return masks
 
 
