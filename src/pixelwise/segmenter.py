@@ -13,7 +13,7 @@ import numpy as np
 from .engine.model import load_model
 from .engine.predictor import PredictOptions, Predictor
 from .engine.session import SessionConfig
-from .errors import PixelwiseError
+from .errors import InputError, PixelwiseError
 from .io.image import DEFAULT_MAX_PIXELS, read_image, to_rgb_array
 from .io.sources import ImageItem, expand_sources
 from .io.video import Frame, FrameSource, open_source
@@ -70,8 +70,6 @@ class Segmenter:
     def _class_ids(classes: Iterable[int | str] | None, spec: ModelSpec) -> tuple[int, ...] | None:
         if classes is None:
             return None
-        from .errors import InputError
-
         ids = []
         for c in classes:
             if isinstance(c, str) and not c.isdigit():
