@@ -44,6 +44,8 @@ class Segmenter:
         max_pixels: refuse images larger than this many pixels (a clear error, not an OOM).
         spec_overrides: ModelSpec fields to override (e.g. class names for a foreign model).
         backend: "onnxruntime" (default) or "opencv" (OpenCV DNN runs the same ONNX file).
+        tile: (height, width) tiles for images larger than that: each tile runs at full
+            resolution and the logits are stitched (semantic models with dynamic input).
 
     Calling it takes a path, URL, numpy **RGB** array (H, W, 3) uint8, or PIL image, and
     returns a Result; a list returns a list.
@@ -53,7 +55,8 @@ class Segmenter:
                  threads: int = 0, int8: bool = False, confidence: bool = False,
                  classes: Iterable[int | str] | None = None, conf: float = 0.25, iou: float = 0.7,
                  max_det: int = 300, min_area: int = 64, max_pixels: int = DEFAULT_MAX_PIXELS,
-                 spec_overrides: dict[str, Any] | None = None, backend: str = "onnxruntime") -> None:
+                 spec_overrides: dict[str, Any] | None = None, backend: str = "onnxruntime",
+                 tile: tuple[int, int] | None = None) -> None:
         name = str(model)
         if int8 and name == "default":
             name = "default-int8"
@@ -63,7 +66,8 @@ class Segmenter:
         self.max_pixels = max_pixels
         self.options = PredictOptions(
             input_hw=tuple(imgsz) if imgsz else None, confidence=confidence,
-            classes=self._class_ids(classes, spec), min_area=min_area, conf=conf, iou=iou, max_det=max_det)
+            classes=self._class_ids(classes, spec), min_area=min_area, conf=conf, iou=iou, max_det=max_det,
+            tile_hw=tuple(tile) if tile else None)
         self.predictor.input_hw_for(self.options)  # fail early on an impossible imgsz
 
     @staticmethod

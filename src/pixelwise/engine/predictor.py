@@ -29,6 +29,7 @@ class PredictOptions:
     iou: float = 0.7
     max_det: int = 300
     output_filter: Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]] | None = None  # e.g. smoothing
+    tile_hw: tuple[int, int] | None = None  # tiled inference of large images (dynamic semantic models)
 
 
 class Predictor:
@@ -51,6 +52,8 @@ class Predictor:
 
     def __call__(self, image: np.ndarray, options: PredictOptions = PredictOptions(), path: str | None = None
                  ) -> Result:
+        if options.tile_hw is not None and image.shape[0] * image.shape[1] > options.tile_hw[0] * options.tile_hw[1]:
+            return self._tiled(image, options, path)
         t0 = time.perf_counter()
         blob, transform = self.adapter.preprocess(image, self.spec, self.input_hw_for(options))
         t1 = time.perf_counter()
@@ -69,6 +72,25 @@ class Predictor:
             instances = instances[np.isin(instances.class_ids, options.classes)]
         return Result(image=image, semantic=semantic, spec=self.spec, confidence=decoded.confidence, path=path,
                       timings_ms=timings, min_area=options.min_area, _instances=instances)
+
+    def _tiled(self, image: np.ndarray, options: PredictOptions, path: str | None) -> Result:
+        from ..ops import semantic as sem_ops
+        from .tiling import tiled_logits
+
+        if self.spec.adapter != "semantic" or not self.spec.dynamic:
+            raise InputError("tiled inference needs a semantic model with a dynamic input size")
+        t0 = time.perf_counter()
+        name = self.output_names[0] if "logits" not in self.output_names else "logits"
+        logits = tiled_logits(image, options.tile_hw, self.spec.mean, self.spec.std,
+                              lambda blob: self.session.run({self.input_name: blob}, [name])[0])
+        t1 = time.perf_counter()
+        ids = sem_ops.upsample_argmax(logits, image.shape[:2], self.spec.num_classes)
+        conf = sem_ops.upsample_maps(sem_ops.softmax_max(logits), image.shape[:2]) if options.confidence else None
+        if options.classes is not None:
+            ids = _keep_classes(ids, options.classes, self._background())
+        timings = {"preprocess": 0.0, "inference": (t1 - t0) * 1e3, "postprocess": (time.perf_counter() - t1) * 1e3}
+        return Result(image=image, semantic=ids, spec=self.spec, confidence=conf, path=path, timings_ms=timings,
+                      min_area=options.min_area)
 
     def _post_kwargs(self, options: PredictOptions) -> dict:
         if self.spec.adapter == "semantic":
