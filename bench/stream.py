@@ -135,6 +135,11 @@ def main() -> None:
         print(f"| {k} | {fps[k]:.1f} | {fps[k] / fps['sequential']:.2f}x |")
     hidden = (1 / fps["sequential"] - 1 / fps["pipelined"]) / max(1 / fps["sequential"] - 1 / fps["model only"], 1e-9)
     print(f"\nshare of the decode/draw/encode cost hidden by pipelining: {hidden * 100:.0f}%")
+    with tempfile.TemporaryDirectory() as tmp:
+        by_threads = {t: statistics.median(run_job(pw.Segmenter(threads=t), True, Path(tmp) / "t.mp4")
+                                           for _ in range(args.repeat)) for t in (1, 2)}
+    print("pipelined FPS by ONNX Runtime threads (spinning off): "
+          + ", ".join(f"{t} thread(s) {v:.1f}" for t, v in by_threads.items()))
     q = statistics.quantiles(latencies, n=100)
     print(f"live source at 30 FPS: {got} of {len(frames)} frames processed, {len(frames) - got} dropped; "
           f"capture-to-result latency p50 {q[49]:.1f} ms, p95 {q[94]:.1f} ms")

@@ -114,3 +114,9 @@ def test_very_large_image_is_processed_within_bounded_memory(rgb_model, tmp_path
     peak_mb = int(out.stdout.strip())
     # image 432 MB + class map 144 MB + decoder buffers; 3 classes x 144 MP of float32 would add 1.7 GB
     assert peak_mb < 1800, peak_mb
+
+
+def test_one_pixel_and_odd_sizes_come_back_at_their_size(seg):
+    for hw in [(1, 1), (1, 7), (333, 517)]:
+        res = seg(np.full((*hw, 3), (250, 10, 10), np.uint8))
+        assert res.semantic.shape == hw and int(res.semantic[0, 0]) == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import queue
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ class SplitArrays:
 def load_split(cfg: DatasetConfig, split: str, skip_bad: bool = False) -> SplitArrays:
     """Decode a split ("train" or "val") of any dataset format into memory."""
     ds = read_split(cfg, split, skip_bad)
+    for message in ds.skipped:
+        print(f"pixelwise: skipped: {message}", file=sys.stderr)
     fill = cfg.ignore_index if cfg.ignore_index is not None else 255
     images, labels, names = [], [], []
     for sample in ds.samples:

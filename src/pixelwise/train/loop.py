@@ -54,12 +54,13 @@ class TrainConfig:
     warmup_epochs: int = 3
     seed: int = 0
     threads: int = 2
-    val_every: int = 5
+    val_every: int = 1
     ema_decay: float = 0.999
     aux_weight: float = 0.4
     init: Path | None = None  # --from: weights to start from (fine-tuning / later stage)
     resume: bool = False
     train_on_val: bool = False
+    skip_bad: bool = False  # skip (and list) bad annotation records instead of stopping
     max_batches: int | None = None  # per epoch; for tests and quick checks
     net: dict[str, Any] = field(default_factory=dict)
     command: str = ""
@@ -142,7 +143,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
     if ds.train is None or ds.val is None:
         raise InputError(f"{ds.source}: training needs both 'train' and 'val' splits")
     ignore = ds.ignore_index if ds.ignore_index is not None else 255
-    train_data, val_data = load_split(ds, "train"), load_split(ds, "val")
+    train_data, val_data = load_split(ds, "train", cfg.skip_bad), load_split(ds, "val", cfg.skip_bad)
     if cfg.train_on_val:
         train_data = SplitArrays(
             train_data.images + val_data.images, train_data.labels + val_data.labels, train_data.names + val_data.names
