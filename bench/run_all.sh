@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every benchmark in turn (nothing else may load the machine meanwhile: stop training
+# first) and prints Markdown: bash bench/run_all.sh > docs/benchmarks.md
+# bench/yolo_seg.py needs Ultralytics in its own venv: set ULTRALYTICS_PY to its python.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-python}
+echo "# Benchmarks"
+echo
+echo "Machine: $(nproc) cores, $(uname -m), $(python3 --version 2>&1); run on $(date -u +%Y-%m-%d) with \`bash bench/run_all.sh\`."
+echo "Every figure is a median over repeated runs in one process; ratios compare runs made in the same process."
+for b in predict default_model stream batch serve_load; do
+  echo
+  echo "## bench/$b.py"
+  echo
+  case $b in
+    stream) $PY bench/$b.py --repeat 3 --soak "${SOAK:-10000}" ;;
+    *) $PY bench/$b.py ;;
+  esac
+done
+if [ -n "${ULTRALYTICS_PY:-}" ]; then
+  echo
+  echo "## bench/yolo_seg.py (Ultralytics $($ULTRALYTICS_PY -c 'import ultralytics; print(ultralytics.__version__)'))"
+  echo
+  $ULTRALYTICS_PY bench/yolo_seg.py
+fi
