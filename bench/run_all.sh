@@ -9,7 +9,7 @@ echo "# Benchmarks"
 echo
 echo "Machine: $(nproc) cores, $(uname -m), $(python3 --version 2>&1); run on $(date -u +%Y-%m-%d) with \`bash bench/run_all.sh\`."
 echo "Every figure is a median over repeated runs in one process; ratios compare runs made in the same process."
-for b in predict default_model stream batch serve_load; do
+for b in predict default_model yolo_equivalence stream batch serve_load; do
   echo
   echo "## bench/$b.py"
   echo
