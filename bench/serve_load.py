@@ -11,16 +11,14 @@ phase sends more concurrent requests than workers + queue to show 503s under ove
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
 from pathlib import Path
 
 import httpx
+from serverproc import running_server  # bench/serverproc.py
 
 import pixelwise as pw
 
@@ -33,12 +31,6 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def load(url: str, data: bytes, clients: int, seconds: float, query: str) -> tuple[list[float], Counter]:
@@ -88,27 +80,13 @@ def main() -> None:
     inproc = n / (time.perf_counter() - t0)
     del seg
 
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "pixelwise", "serve", "--port", str(port), "--workers",
-                             str(args.workers), "--threads", str(args.threads)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{url}/readyz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+    with running_server("--workers", str(args.workers), "--threads", str(args.threads)) as (url, proc):
         load(url, data, 1, 2, "")  # warm-up
         mem0 = rss_mb(proc.pid)
         lat, codes = load(url, data, args.clients, args.seconds, "")
         mem1 = rss_mb(proc.pid)
         over_lat, over_codes = load(url, data, 4 * (args.workers + 8), 5, "")
         mem2 = rss_mb(proc.pid)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
     ok = codes.get(200, 0)
     print(f"# bench/serve_load.py  clients={args.clients}  seconds={args.seconds}  workers={args.workers}  "
           f"ORT threads/request={args.threads}  image 360x480 PNG, JSON output (RLE)")

@@ -62,8 +62,9 @@ def test_int8_model_loads_and_agrees(trained, tmp_path):
     weights, data = trained
     fp32 = export_onnx(weights, tmp_path / "m.onnx", input_hw=(24, 32))
     from pixelwise.train.calibrate import calibration_blobs
+    from pixelwise.train.export import read_spec
 
-    q = quantize_int8(fp32, tmp_path / "m_int8.onnx", calibration_blobs(data, (24, 32), count=4))
+    q = quantize_int8(fp32, tmp_path / "m_int8.onnx", calibration_blobs(data, read_spec(fp32), count=4))
     import onnx
 
     ops = {n.op_type for n in onnx.load(str(q)).graph.node}

@@ -53,10 +53,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
     if args.int8:
         from ..train.calibrate import calibration_blobs
-        from ..train.export import quantize_int8
+        from ..train.export import quantize_int8, read_spec
 
         q = args.out.with_name(args.out.stem + "_int8.onnx")
-        quantize_int8(path, q, calibration_blobs(args.data, args.imgsz, args.calib))
+        quantize_int8(path, q, calibration_blobs(args.data, read_spec(path), args.calib))
         written.append(q)
         print(f"wrote {q} ({q.stat().st_size / 1e6:.2f} MB)")
     if args.data is not None:

@@ -38,7 +38,6 @@ from .nets.pwnet import PWNet, PWNetConfig
 
 __all__ = ["TrainConfig", "train"]
 
-MEAN, STD = IMAGENET_MEAN, IMAGENET_STD
 
 
 @dataclass(frozen=True)
@@ -72,8 +71,8 @@ class TrainConfig:
 
 def _to_tensor(images: np.ndarray) -> torch.Tensor:
     x = torch.from_numpy(images).permute(0, 3, 1, 2).float().div_(255.0)
-    mean = torch.tensor(MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(STD).view(1, 3, 1, 1)
+    mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
     return ((x - mean) / std).contiguous(memory_format=torch.channels_last)
 
 
@@ -174,8 +173,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
         "colours": [list(c) for c in ds.colours],
         "things": list(ds.things),
         "ignore_index": ds.ignore_index,
-        "mean": list(MEAN),
-        "std": list(STD),
+        "mean": list(IMAGENET_MEAN),
+        "std": list(IMAGENET_STD),
         "train": cfg.to_dict(),
         "init": init_meta.get("provenance") if init_meta else None,
     }
