@@ -9,6 +9,7 @@ import urllib.request
 
 import cv2
 import numpy as np
+import pytest
 
 from tests.video.conftest import read_video, write_video
 
@@ -52,14 +53,15 @@ def _start(rgb_model, src, *extra):
                             text=True)
 
 
-def test_sigterm_finalises_the_output_and_exits_0(rgb_model, tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_finalises_the_output_and_exits_0(rgb_model, tmp_path, sig):
     src = write_video(tmp_path / "long.avi", 3000, hw=(32, 48))
     proc = _start(rgb_model, src, "--out", tmp_path / "out.mp4", "--stats-every", "0.2")
     try:
         deadline = time.time() + 60
         while time.time() < deadline and "frames" not in proc.stderr.readline():
             pass
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(sig)
         out, err = proc.communicate(timeout=60)
     finally:
         proc.kill()

@@ -1,8 +1,8 @@
 """`pixelwise stream SOURCE`: segment a video, camera, stream URL or image sequence live.
 
 Capture, inference and drawing/writing overlap (``--sequential`` turns that off). Ctrl-C
-or SIGTERM stops reading, finishes the frames in flight, finalises the output video and
-exits 0.
+or SIGTERM stops after the frame being written (so the count printed is the number of frames
+in the video), finalises the output video and exits 0; a second Ctrl-C stops at once.
 """
 
 from __future__ import annotations
@@ -40,8 +40,17 @@ class _Stop(Exception):
     pass
 
 
-def _on_sigterm(signum: int, frame: object) -> None:  # noqa: ARG001
-    raise _Stop()
+class _StopRequest:
+    """Signal handler for SIGTERM/SIGINT: the first signal asks the loop to stop at the next frame
+    boundary (so every frame counted is a frame written); a second one stops at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self, signum: int, frame: object) -> None:  # noqa: ARG002
+        if self.requested:
+            raise _Stop()
+        self.requested = True
 
 
 def _stats_line(n: int, t0: float, stats, stage_ms: dict[str, float], dropped: int, skipped: int) -> str:  # noqa: ANN001
@@ -74,7 +83,8 @@ def run(args: argparse.Namespace) -> int:  # noqa: C901 - one loop with its opti
     sink: VideoSink | None = None
     stage_ms = {"drawing": 0.0, "writing": 0.0}
     n, t0, last = 0, time.perf_counter(), time.perf_counter()
-    old = signal.signal(signal.SIGTERM, _on_sigterm)
+    stop = _StopRequest()
+    old = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     stopped = ""
     try:
         for res in stream:
@@ -93,6 +103,9 @@ def run(args: argparse.Namespace) -> int:  # noqa: C901 - one loop with its opti
             stage_ms["drawing"] += (t1 - t) * 1e3
             stage_ms["writing"] += (t2 - t1) * 1e3
             n += 1
+            if stop.requested:
+                stopped = "interrupted; output finalised"
+                break
             if args.show:
                 import cv2
 
@@ -111,7 +124,8 @@ def run(args: argparse.Namespace) -> int:  # noqa: C901 - one loop with its opti
     except (KeyboardInterrupt, _Stop):
         stopped = "interrupted; output finalised"
     finally:
-        signal.signal(signal.SIGTERM, old)
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
         if sink is not None:
             sink.close()
         if server:
