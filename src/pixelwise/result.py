@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .ops import masks as mask_ops
+from .ops.masks import CroppedMasks
 from .spec import ModelSpec
 
 __all__ = ["Instances", "Result", "RESULT_SCHEMA", "NO_OBJECT"]
@@ -30,7 +31,6 @@ def _check(name: str, arr: np.ndarray, shape: tuple, dtype_kind: str | None = No
         raise ValueError(f"{name}: expected dtype kind {dtype_kind!r}, got {arr.dtype}")
 
 
-@dataclass
 class Instances:
     """N objects: parallel arrays, filterable like numpy (``inst[inst.scores > 0.5]``).
 
@@ -38,49 +38,84 @@ class Instances:
         boxes_xyxy: (N, 4) float32 pixel boxes.
         class_ids: (N,) int32.
         scores: (N,) float32 confidences in 0..1.
-        masks: (N, H, W) bool at the original image size.
+        masks: (N, H, W) bool at the original image size, made on first use when the
+            instances were built from box-cropped masks (``cropped``), as models give them:
+            areas, polygons, RLE, drawing and class maps never need the dense array.
         track_ids: (N,) int64 ids that stay the same across a stream's frames (streams
             with ``track=True``), else None.
     """
 
-    boxes_xyxy: np.ndarray
-    class_ids: np.ndarray
-    scores: np.ndarray
-    masks: np.ndarray
-    track_ids: np.ndarray | None = None
+    __slots__ = ("boxes_xyxy", "class_ids", "scores", "track_ids", "_dense", "_cropped")
 
-    def __post_init__(self) -> None:
-        self.boxes_xyxy = np.asarray(self.boxes_xyxy, dtype=np.float32).reshape(-1, 4) if np.size(
-            self.boxes_xyxy) == 0 else np.asarray(self.boxes_xyxy, dtype=np.float32)
-        self.class_ids = np.asarray(self.class_ids, dtype=np.int32).reshape(-1)
-        self.scores = np.asarray(self.scores, dtype=np.float32).reshape(-1)
-        self.masks = np.asarray(self.masks, dtype=bool)
+    def __init__(self, boxes_xyxy: np.ndarray, class_ids: np.ndarray, scores: np.ndarray,
+                 masks: np.ndarray | CroppedMasks, track_ids: np.ndarray | None = None) -> None:
+        self.boxes_xyxy = np.asarray(boxes_xyxy, dtype=np.float32).reshape(-1, 4) if np.size(
+            boxes_xyxy) == 0 else np.asarray(boxes_xyxy, dtype=np.float32)
+        self.class_ids = np.asarray(class_ids, dtype=np.int32).reshape(-1)
+        self.scores = np.asarray(scores, dtype=np.float32).reshape(-1)
         n = len(self.class_ids)
+        self._cropped: CroppedMasks | None = masks if isinstance(masks, CroppedMasks) else None
+        self._dense: np.ndarray | None = None if self._cropped is not None else np.asarray(masks, dtype=bool)
         _check("boxes_xyxy", self.boxes_xyxy, (n, 4))
         _check("scores", self.scores, (n,))
-        _check("masks", self.masks, (n, None, None))
+        if self._dense is not None:
+            _check("masks", self._dense, (n, None, None))
+        elif len(self._cropped) != n:
+            raise ValueError(f"masks: expected {n} masks, got {len(self._cropped)}")
+        self.track_ids = None if track_ids is None else np.asarray(track_ids, dtype=np.int64).reshape(-1)
         if self.track_ids is not None:
-            self.track_ids = np.asarray(self.track_ids, dtype=np.int64).reshape(-1)
             _check("track_ids", self.track_ids, (n,))
+
+    @property
+    def masks(self) -> np.ndarray:
+        if self._dense is None:
+            self._dense = self.cropped.dense()
+        return self._dense
+
+    @property
+    def cropped(self) -> CroppedMasks:
+        """The masks cropped to their boxes (cheap; no (N, H, W) array)."""
+        if self._cropped is None:
+            self._cropped = CroppedMasks.from_dense(self._dense)
+        return self._cropped
+
+    @property
+    def hw(self) -> tuple[int, int]:
+        """The image size the masks belong to."""
+        return self._cropped.hw if self._cropped is not None else tuple(self._dense.shape[1:])
+
+    def mask(self, i: int) -> np.ndarray:
+        """Mask ``i`` as an (H, W) bool array, without making the others."""
+        return self._dense[i] if self._dense is not None else self._cropped.mask(i)
+
+    def polygons(self, i: int, epsilon: float = 0.0) -> list[np.ndarray]:
+        """Outer contours of mask ``i`` as (K, 2) float32 (x, y) image-pixel polygons."""
+        return self.cropped.polygons(i, epsilon=epsilon)
 
     def __len__(self) -> int:
         return len(self.class_ids)
 
+    def __repr__(self) -> str:
+        return f"Instances(n={len(self)}, hw={self.hw}, classes={self.class_ids.tolist()})"
+
     def __getitem__(self, index: Any) -> "Instances":
         if isinstance(index, (int, np.integer)):
             index = [int(index)]
-        return Instances(self.boxes_xyxy[index], self.class_ids[index], self.scores[index], self.masks[index],
+        masks = self._dense[index] if self._dense is not None else self._cropped[index]
+        return Instances(self.boxes_xyxy[index], self.class_ids[index], self.scores[index], masks,
                          None if self.track_ids is None else self.track_ids[index])
 
     @property
     def areas(self) -> np.ndarray:
         """(N,) int64 mask areas in pixels."""
-        return self.masks.reshape(len(self), -1).sum(axis=1).astype(np.int64)
+        if self._dense is not None:
+            return self._dense.reshape(len(self), -1).sum(axis=1).astype(np.int64)
+        return self._cropped.areas()
 
     @classmethod
     def empty(cls, hw: tuple[int, int]) -> "Instances":
         return cls(np.zeros((0, 4), np.float32), np.zeros(0, np.int32), np.zeros(0, np.float32),
-                   np.zeros((0, *hw), bool))
+                   CroppedMasks.empty(hw))
 
 
 @dataclass(eq=False)
@@ -114,8 +149,8 @@ class Result:
         _check("semantic", self.semantic, self.image.shape[:2], "ui")
         if self.confidence is not None:
             _check("confidence", self.confidence, self.image.shape[:2], "f")
-        if self._instances is not None and len(self._instances):
-            _check("instances.masks", self._instances.masks, (None, *self.image.shape[:2]))
+        if self._instances is not None and len(self._instances) and self._instances.hw != self.hw:
+            raise ValueError(f"instances.masks: expected masks of {self.hw}, got {self._instances.hw}")
 
     # -- basic facts -----------------------------------------------------------------
     @property
@@ -135,8 +170,7 @@ class Result:
 
     def _instances_from_semantic(self) -> Instances:
         boxes, ids, labels, _ = mask_ops.components(self.semantic, self.spec.thing_ids, self.min_area)
-        masks = labels[None] == np.arange(1, len(ids) + 1)[:, None, None] if len(ids) else np.zeros(
-            (0, *self.hw), bool)
+        masks = CroppedMasks.from_labels(labels, boxes)
         if self.confidence is not None and len(ids):
             flat = labels.reshape(-1)
             sums = np.bincount(flat, weights=self.confidence.reshape(-1), minlength=len(ids) + 1)[1:]
@@ -176,7 +210,7 @@ class Result:
         else:
             inst = self.instances
             for i in range(len(inst)):
-                items.append((self.names[inst.class_ids[i]], float(inst.scores[i]), inst.masks[i]))
+                items.append((self.names[inst.class_ids[i]], float(inst.scores[i]), inst.mask(i)))
         if as_numpy:
             return [{"label": n, "score": s, "mask": m} for n, s, m in items]
         from PIL import Image
@@ -188,7 +222,7 @@ class Result:
         """Per instance: label, score and outer polygons as lists of [x, y] points."""
         inst = self.instances
         return [{"label": self.names[inst.class_ids[i]], "score": float(inst.scores[i]),
-                 "polygons": [p.tolist() for p in mask_ops.mask_to_polygons(inst.masks[i], epsilon=epsilon)]}
+                 "polygons": [p.tolist() for p in inst.polygons(i, epsilon=epsilon)]}
                 for i in range(len(inst))]
 
     def panoptic(self) -> tuple[np.ndarray, list[dict[str, Any]]]:
@@ -204,7 +238,7 @@ class Result:
             info.append(self._segment_info(len(info) + 1, a["id"], False, m))
         inst = self.instances
         for i in range(len(inst)):
-            m = inst.masks[i] & (seg == 0) if self.spec.adapter != "semantic" else inst.masks[i]
+            m = inst.mask(i) & (seg == 0) if self.spec.adapter != "semantic" else inst.mask(i)
             if not m.any():
                 continue
             seg[m] = len(info) + 1
@@ -223,20 +257,21 @@ class Result:
         if masks not in ("rle", "polygons", "none"):
             raise ValueError(f"masks must be 'rle', 'polygons' or 'none', got {masks!r}")
         inst = self.instances
-        rles = mask_ops.encode_rle(inst.masks) if masks == "rle" else []
+        rles = mask_ops.encode_rle(inst.cropped) if masks == "rle" else []
+        areas = inst.areas
         objects = []
         for i in range(len(inst)):
             obj: dict[str, Any] = {
                 "id": i, "class_id": int(inst.class_ids[i]), "label": self.names[inst.class_ids[i]],
                 "score": round(float(inst.scores[i]), 5), "box_xyxy": [round(float(v), 2) for v in inst.boxes_xyxy[i]],
-                "area": int(inst.masks[i].sum()),
+                "area": int(areas[i]),
             }
             if inst.track_ids is not None:
                 obj["track_id"] = int(inst.track_ids[i])
             if masks == "rle":
                 obj["rle"] = rles[i]
             elif masks == "polygons":
-                obj["polygons"] = [p.tolist() for p in mask_ops.mask_to_polygons(inst.masks[i])]
+                obj["polygons"] = [p.tolist() for p in inst.polygons(i)]
             objects.append(obj)
         return {
             "schema": RESULT_SCHEMA,

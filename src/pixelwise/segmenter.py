@@ -49,6 +49,9 @@ class Segmenter:
         spinning: let ONNX Runtime's threads spin between runs: a few % faster for a loop of
             single images, but it slows other work in the process (streams, servers), so off
             by default.
+        low_res_masks: instance models: sample each mask from the model's prototype grid
+            (1/4 of the input) with nearest-neighbour instead of bilinear interpolation:
+            blockier edges, less post-processing.
 
     Calling it takes a path, URL, numpy **RGB** array (H, W, 3) uint8, or PIL image, and
     returns a Result; a list returns a list.
@@ -59,7 +62,7 @@ class Segmenter:
                  classes: Iterable[int | str] | None = None, conf: float = 0.25, iou: float = 0.7,
                  max_det: int = 300, min_area: int = 64, max_pixels: int = DEFAULT_MAX_PIXELS,
                  spec_overrides: dict[str, Any] | None = None, backend: str = "onnxruntime",
-                 tile: tuple[int, int] | None = None, spinning: bool = False) -> None:
+                 tile: tuple[int, int] | None = None, spinning: bool = False, low_res_masks: bool = False) -> None:
         name = str(model)
         if int8 and name == "default":
             name = "default-int8"
@@ -71,7 +74,7 @@ class Segmenter:
         self.options = PredictOptions(
             input_hw=tuple(imgsz) if imgsz else None, confidence=confidence,
             classes=self._class_ids(classes, spec), min_area=min_area, conf=conf, iou=iou, max_det=max_det,
-            tile_hw=tuple(tile) if tile else None)
+            tile_hw=tuple(tile) if tile else None, low_res_masks=low_res_masks)
         self.predictor.input_hw_for(self.options)  # fail early on an impossible imgsz
 
     @staticmethod

@@ -51,6 +51,9 @@ class ModelSpec:
         mean, std: per-channel RGB normalisation applied to pixels scaled to 0..1.
         resize: "stretch" (plain resize) or "letterbox" (keep aspect, pad).
         dynamic: whether the model accepts input sizes other than ``input_hw``.
+        stride: the model's largest downsampling factor; a dynamic letterbox model gets
+            the smallest canvas that fits the image and is a multiple of it (rectangular
+            inference, as Ultralytics runs dynamic exports).
         ignore_index: label id ignored in training and metrics (None if none).
         provenance: free-form training record (command, seed, data, date).
         scores: measured scores (e.g. {"val_miou": 61.2, "val_iou": {...}}).
@@ -65,6 +68,7 @@ class ModelSpec:
     std: tuple[float, float, float] = IMAGENET_STD
     resize: str = "stretch"
     dynamic: bool = False
+    stride: int = 32
     ignore_index: int | None = None
     name: str = ""
     provenance: dict[str, Any] = field(default_factory=dict)

@@ -82,7 +82,34 @@ def test_mask_threshold_is_sigmoid_half():
     coeffs = np.zeros((1, 32), np.float32)
     coeffs[0, 0] = 1.0
     m = masks_from_protos(coeffs, protos, _transform((16, 16), (16, 16)), np.array([[0, 0, 16, 16]], np.float32))
+    m = m.dense()
     assert not m[0, :, :8].any() and m[0, :, 8:].all()  # bilinear crosses 0 exactly mid-way
+
+
+def test_low_res_masks_sample_the_prototype_grid():
+    protos = np.zeros((32, 4, 4), np.float32)
+    protos[0] = [[-1, -1, 1, 1], [-1, 1, 1, 1], [-1, -1, -1, 1], [1, -1, -1, -1]]
+    coeffs = np.zeros((1, 32), np.float32)
+    coeffs[0, 0] = 1.0
+    box = np.array([[0, 0, 16, 16]], np.float32)
+    fast = masks_from_protos(coeffs, protos, _transform((16, 16), (16, 16)), box, fast=True).dense()[0]
+    assert (fast == np.kron(protos[0] > 0, np.ones((4, 4), bool))).all()  # each grid cell -> a 4x4 block
+    smooth = masks_from_protos(coeffs, protos, _transform((16, 16), (16, 16)), box).dense()[0]
+    assert (smooth != fast).any() and (smooth == fast).mean() > 0.8
+
+
+def test_masks_stay_cropped_until_the_dense_array_is_asked_for():
+    outs = _outputs([(60, 30, 40, 20, 0, 0.9), (110, 108, 20, 16, 1, 0.8)], proto_hw=(32, 32))
+    d = YoloSegAdapter.postprocess(outs, _transform((128, 128), (128, 128)), SPEC)
+    inst = d.instances
+    assert inst._dense is None  # nothing of size N x H x W yet
+    assert inst.areas.tolist() == [40 * 20, 20 * 16]
+    assert [p.shape for p in inst.cropped.patches] == [(20, 40), (16, 20)]
+    poly = inst.polygons(1)[0]
+    assert poly[:, 0].min() == 100 and poly[:, 1].min() == 100  # in image pixels, not patch pixels
+    assert inst._dense is None
+    assert inst.masks.shape == (2, 128, 128) and inst.masks[1, 100:116, 100:120].all() and inst.masks[1].sum() == 320
+    assert (d.semantic[20:40, 40:80] == 0).all() and (d.semantic[100:116, 100:120] == 1).all()
 
 
 @pytest.mark.slow
@@ -114,3 +141,29 @@ def test_equivalent_to_ultralytics_on_camvid_val(imgsz):
         assert (inter / np.maximum(union, 1)).min() >= 0.95
         total += len(inst)
     assert total == 155
+
+
+def test_low_res_masks_option_end_to_end():
+    onnx = YOLO / "yolo11n-seg-camvid-320.onnx"
+    if not onnx.is_file() or not VAL.is_dir():
+        pytest.skip(f"{onnx} or CamVid val not found (../shared; CI has it)")
+    image = VAL / "0016E5_07975.png"
+    full = pw.Segmenter(onnx, threads=1)(image).instances
+    low = pw.Segmenter(onnx, threads=1, low_res_masks=True)(image).instances
+    assert len(full) == len(low) > 0 and np.allclose(full.boxes_xyxy, low.boxes_xyxy)
+    inter = (full.masks & low.masks).reshape(len(full), -1).sum(1)
+    union = (full.masks | low.masks).reshape(len(full), -1).sum(1)
+    assert 0.7 < (inter / union).min() < 1.0  # same objects, coarser edges
+
+
+def test_dynamic_exports_get_rectangular_canvases_like_ultralytics():
+    image = np.zeros((360, 480, 3), np.uint8)
+    static_blob, _ = YoloSegAdapter.preprocess(image, SPEC, (320, 320))
+    dyn = ModelSpec(**{**SPEC.to_dict(), "dynamic": True, "stride": 32})
+    blob, t = YoloSegAdapter.preprocess(image, dyn, (320, 320))
+    assert static_blob.shape == (1, 3, 320, 320)
+    assert blob.shape == (1, 3, 256, 320) and t.pad_tl == (8, 0) and t.content_hw == (240, 320)
+    # prototypes of a 256x320 canvas are 64x80; a box over the content maps back to the whole image
+    outs = _outputs([(160, 128, 320, 240, 0, 0.9)], proto_hw=(64, 80))
+    d = YoloSegAdapter.postprocess(outs, t, dyn)
+    assert np.allclose(d.instances.boxes_xyxy[0], [0, 0, 480, 360]) and d.instances.areas[0] == 360 * 480

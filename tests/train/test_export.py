@@ -75,3 +75,23 @@ def test_int8_model_loads_and_agrees(trained, tmp_path):
     b = pw.Segmenter(q, threads=1)(img)
     assert b.spec.name == "m_int8"
     assert (a.semantic == b.semantic).mean() > 0.8
+
+
+def test_int8_weights_use_7_bits_by_default(trained, tmp_path):
+    """Full-range int8 weights saturate 16-bit sums on CPUs without VNNI (AVX2 only)."""
+    import onnx
+    from onnx import numpy_helper
+
+    from pixelwise.train.calibrate import calibration_blobs
+    from pixelwise.train.export import read_spec
+
+    weights, data = trained
+    fp32 = export_onnx(weights, tmp_path / "m.onnx", input_hw=(24, 32))
+    blobs = calibration_blobs(data, read_spec(fp32), count=4)
+
+    def weight_range(path):
+        inits = [numpy_helper.to_array(t) for t in onnx.load(str(path)).graph.initializer]
+        return max(int(np.abs(a.astype(np.int32)).max()) for a in inits if a.dtype == np.int8 and a.ndim == 4)
+
+    assert weight_range(quantize_int8(fp32, tmp_path / "rr.onnx", blobs)) <= 64
+    assert weight_range(quantize_int8(fp32, tmp_path / "full.onnx", blobs, reduce_range=False)) == 127

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..ops import boxes as box_ops
 from ..ops import letterbox, semantic
+from ..ops.masks import CroppedMasks
 from ..result import NO_OBJECT, Instances
 from ..spec import ModelSpec
 from .semantic import Decoded
@@ -47,52 +48,61 @@ def decode_detections(output0: np.ndarray, num_classes: int, conf: float, iou: f
 
 
 def masks_from_protos(coeffs: np.ndarray, protos: np.ndarray, transform: letterbox.Transform,
-                      boxes_src: np.ndarray, crop_to_box: bool = True) -> np.ndarray:
-    """(N, 32) coefficients x (32, mh, mw) prototypes -> (N, H, W) bool at the source size.
+                      boxes_src: np.ndarray, crop_to_box: bool = True, fast: bool = False
+                      ) -> CroppedMasks | np.ndarray:
+    """(N, 32) coefficients x (32, mh, mw) prototypes -> N masks at the source size.
 
     As Ultralytics' ``process_mask_native``: mask logits on the prototype grid, letterbox
     padding cut, bilinear upsampling to the image, crop to the box, threshold at 0. With
     ``crop_to_box`` only the pixels inside each box are interpolated (``cv2.warpAffine``
-    samples the same bilinear positions a full resize would), so the cost follows the
-    objects' area, not N x the image size.
+    samples the same bilinear positions a full resize would) and the result is
+    :class:`CroppedMasks`, so the cost follows the objects' area, not N x the image size;
+    without it, a dense (N, H, W) bool array. ``fast`` samples the prototype grid with
+    nearest-neighbour instead of bilinear interpolation (blockier edges, for speed).
     """
     n = len(coeffs)
     H, W = transform.src_hw
-    masks = np.zeros((n, H, W), dtype=bool)
     if n == 0:
-        return masks
+        return CroppedMasks.empty((H, W)) if crop_to_box else np.zeros((0, H, W), dtype=bool)
     c, mh, mw = protos.shape
-    raw = (coeffs @ protos.reshape(c, -1)).reshape(n, mh, mw).astype(np.float32)
     gain = min(mh / H, mw / W)
     pad_w, pad_h = (mw - W * gain) / 2, (mh - H * gain) / 2
     top, left = int(pad_h), int(pad_w)
     bottom, right = int(mh - pad_h), int(mw - pad_w)
     ch, cw = bottom - top, right - left
+    cut = protos[:, top:bottom, left:right]  # letterbox padding removed; edges clamp here, as in a resize
+    # The products use einsum, not `@`: a BLAS matmul wakes OpenBLAS's threads, which then spin
+    # beside the next session.run and made it ~1.5x slower (measured on 2 cores).
     if not crop_to_box:
-        cut = np.ascontiguousarray(raw[:, top:bottom, left:right].transpose(1, 2, 0))
-        return np.ascontiguousarray(semantic.resize_hwc(cut, (H, W)).transpose(2, 0, 1)) > 0.0
+        raw = np.einsum("nc,chw->hwn", coeffs.astype(np.float32), cut)
+        return np.ascontiguousarray(semantic.resize_hwc(raw, (H, W)).transpose(2, 0, 1)) > 0.0
     sx, sy = cw / W, ch / H
-    for i in range(n):
-        x0, y0 = int(np.clip(np.ceil(boxes_src[i, 0]), 0, W)), int(np.clip(np.ceil(boxes_src[i, 1]), 0, H))
-        x1, y1 = int(np.clip(np.ceil(boxes_src[i, 2]), 0, W)), int(np.clip(np.ceil(boxes_src[i, 3]), 0, H))
-        if x1 <= x0 or y1 <= y0:
+    interp = cv2.INTER_NEAREST if fast else cv2.INTER_LINEAR
+    corners = np.clip(np.ceil(boxes_src), 0, [W, H, W, H]).astype(np.int64)
+    corners[:, 2:] = np.maximum(corners[:, 2:], corners[:, :2])  # empty boxes give empty patches
+    patches = []
+    for i, (x0, y0, x1, y1) in enumerate(corners.tolist()):
+        if x1 == x0 or y1 == y0:
+            patches.append(np.zeros((y1 - y0, x1 - x0), dtype=bool))
             continue
-        # destination pixel (u, v) of the box -> source position on the prototype grid
-        m = np.array([[sx, 0.0, (x0 + 0.5) * sx - 0.5],
-                      [0.0, sy, (y0 + 0.5) * sy - 0.5]], dtype=np.float64)
-        cut = np.ascontiguousarray(raw[i, top:bottom, left:right])  # edges clamp here, as in a resize
-        patch = cv2.warpAffine(cut, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        # destination pixel (u, v) of the box samples the prototype grid at ((x0 + u + 0.5) sx - 0.5, ...):
+        # mask logits are made only on the grid window those samples (and their neighbours) touch
+        gx0, gy0 = max(int(np.floor((x0 + 0.5) * sx - 0.5)), 0), max(int(np.floor((y0 + 0.5) * sy - 0.5)), 0)
+        gx1 = min(int(np.floor((x1 - 0.5) * sx - 0.5)) + 2, cw)
+        gy1 = min(int(np.floor((y1 - 0.5) * sy - 0.5)) + 2, ch)
+        window = np.einsum("c,chw->hw", coeffs[i].astype(np.float32), cut[:, gy0:gy1, gx0:gx1])
+        m = np.array([[sx, 0.0, (x0 + 0.5) * sx - 0.5 - gx0],
+                      [0.0, sy, (y0 + 0.5) * sy - 0.5 - gy0]], dtype=np.float64)
+        patch = cv2.warpAffine(window, m, (x1 - x0, y1 - y0), flags=interp | cv2.WARP_INVERSE_MAP,
                                borderMode=cv2.BORDER_REPLICATE)
-        masks[i, y0:y1, x0:x1] = patch > 0.0
-    return masks
+        patches.append(patch > 0.0)
+    return CroppedMasks((H, W), corners[:, [1, 0]], tuple(patches))
 
 
 def semantic_from_instances(inst: Instances, hw: tuple[int, int]) -> np.ndarray:
     """Class map from instance masks: the highest score wins, ``NO_OBJECT`` elsewhere."""
     out = np.full(hw, NO_OBJECT, dtype=np.uint8 if inst.class_ids.max(initial=0) < NO_OBJECT else np.int32)
-    for i in np.argsort(inst.scores, kind="stable"):  # ascending: the best is painted last
-        out[inst.masks[i]] = inst.class_ids[i]
-    return out
+    return inst.cropped.paint(out, inst.class_ids, np.argsort(inst.scores, kind="stable"))  # best painted last
 
 
 class YoloSegAdapter:
@@ -119,8 +129,9 @@ class YoloSegAdapter:
         imgsz = (imgsz, imgsz) if isinstance(imgsz, int) else tuple(imgsz)
         shape = session.inputs[0].shape
         dynamic = not all(isinstance(d, int) for d in shape[2:])
+        stride = int(ast.literal_eval(meta.get("stride", "32")))
         return ModelSpec(adapter="yolo_seg", input_hw=imgsz, classes=classes, things=classes, mean=(0.0, 0.0, 0.0),
-                         std=(1.0, 1.0, 1.0), resize="letterbox", dynamic=dynamic,
+                         std=(1.0, 1.0, 1.0), resize="letterbox", dynamic=dynamic, stride=stride,
                          name=meta.get("description", "yolo-seg")[:80],
                          provenance={"exporter": f"Ultralytics {meta.get('version', '?')}",
                                      "licence": meta.get("license", "")})
@@ -128,16 +139,18 @@ class YoloSegAdapter:
     @staticmethod
     def preprocess(image: np.ndarray, spec: ModelSpec, input_hw: tuple[int, int]
                    ) -> tuple[np.ndarray, letterbox.Transform]:
-        canvas, transform = letterbox.resize_to_input(image, input_hw, "letterbox")
+        # dynamic exports get the smallest stride-multiple canvas (Ultralytics' rect inference)
+        canvas, transform = letterbox.resize_to_input(image, input_hw, "letterbox", stride=spec.stride,
+                                                      auto=spec.dynamic)
         return letterbox.normalise_to_blob(canvas, spec.mean, spec.std), transform
 
     @staticmethod
     def postprocess(outputs: dict[str, np.ndarray], transform: letterbox.Transform, spec: ModelSpec,
                     confidence: bool = False, conf: float = 0.25, iou: float = 0.7, max_det: int = 300,
-                    crop_to_box: bool = True) -> Decoded:
+                    crop_to_box: bool = True, fast_masks: bool = False) -> Decoded:
         out0, out1 = list(outputs.values())[:2]
         boxes, scores, cls, coeffs = decode_detections(out0[0], spec.num_classes, conf, iou, max_det)
         boxes_src = transform.boxes_to_source(boxes) if len(boxes) else boxes
-        masks = masks_from_protos(coeffs, out1[0], transform, boxes_src, crop_to_box)
+        masks = masks_from_protos(coeffs, out1[0], transform, boxes_src, crop_to_box, fast_masks)
         inst = Instances(boxes_src, cls, scores, masks)
         return Decoded(semantic_from_instances(inst, transform.src_hw), None, inst)

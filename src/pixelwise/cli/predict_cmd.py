@@ -27,6 +27,8 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--iou", type=float, default=0.7, help="NMS IoU threshold (instance models)")
     p.add_argument("--max-det", type=int, default=300, help="detections kept per image (instance models)")
     p.add_argument("--min-area", type=int, default=64, help="smallest region (pixels) that counts as an object")
+    p.add_argument("--low-res-masks", action="store_true",
+                   help="instance models: blocky masks from the model's 1/4-resolution grid, faster")
     p.add_argument("--tile", type=hw, default=None, metavar="HxW",
                    help="tiled inference for images larger than HxW (full-resolution tiles, stitched)")
 
@@ -37,7 +39,7 @@ def segmenter_from_args(args: argparse.Namespace, confidence: bool = False):  # 
     classes = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
     return Segmenter(args.model, imgsz=args.imgsz, threads=args.threads, int8=args.int8, confidence=confidence,
                      classes=classes, conf=args.conf, iou=args.iou, max_det=args.max_det, min_area=args.min_area,
-                     backend=args.backend, tile=args.tile)
+                     backend=args.backend, tile=args.tile, low_res_masks=args.low_res_masks)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

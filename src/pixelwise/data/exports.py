@@ -17,11 +17,8 @@ __all__ = ["result_sample", "to_coco", "to_labelme", "to_yolo"]
 def result_sample(result: Result, image: Path | None = None) -> Sample:
     """The Result's instances as objects (RLE), with scores."""
     inst = result.instances
-    objects = [Object(int(inst.class_ids[i]), rle=None, score=float(inst.scores[i])) for i in range(len(inst))]
-    for i, obj in enumerate(objects):
-        from ..ops.masks import mask_to_polygons
-
-        obj.polygons = mask_to_polygons(inst.masks[i])
+    objects = [Object(int(inst.class_ids[i]), rle=None, score=float(inst.scores[i]), polygons=inst.polygons(i))
+               for i in range(len(inst))]
     return Sample(image or Path(result.path or "image.png"), result.hw, objects=objects)
 
 

@@ -30,6 +30,7 @@ class PredictOptions:
     max_det: int = 300
     output_filter: Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]] | None = None  # e.g. smoothing
     tile_hw: tuple[int, int] | None = None  # tiled inference of large images (dynamic semantic models)
+    low_res_masks: bool = False  # instance models: masks sampled from the prototype grid (nearest), faster
 
 
 class Predictor:
@@ -96,7 +97,7 @@ class Predictor:
         if self.spec.adapter == "semantic":
             return {"confidence": options.confidence}
         return {"confidence": options.confidence, "conf": options.conf, "iou": options.iou,
-                "max_det": options.max_det}
+                "max_det": options.max_det, "fast_masks": options.low_res_masks}
 
     def _background(self) -> int:
         return 255 if self.spec.adapter != "semantic" else (
