@@ -7,7 +7,10 @@ cd "$(dirname "$0")/.."
 PY=${PY:-python}
 echo "# Benchmarks"
 echo
-echo "Machine: $(nproc) cores, $(uname -m), $(python3 --version 2>&1); run on $(date -u +%Y-%m-%d) with \`bash bench/run_all.sh\`."
+CPU=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | xargs)
+SIMD=$(grep -m1 -o -w "avx2\|avx512f\|avx512_vnni\|avx_vnni" /proc/cpuinfo | sort -u | xargs)
+echo "Machine: $(nproc) cores of $CPU ($SIMD), $(uname -m), $(python3 --version 2>&1); run on $(date -u +%Y-%m-%d) with \`bash bench/run_all.sh\`."
+echo "INT8 speed and accuracy depend on the SIMD set: CPUs with VNNI run INT8 convolutions natively."
 echo "Every figure is a median over repeated runs in one process; ratios compare runs made in the same process."
 for b in predict default_model yolo_equivalence stream batch serve_load; do
   echo
@@ -23,4 +26,8 @@ if [ -n "${ULTRALYTICS_PY:-}" ]; then
   echo "## bench/yolo_seg.py (Ultralytics $($ULTRALYTICS_PY -c 'import ultralytics; print(ultralytics.__version__)'))"
   echo
   $ULTRALYTICS_PY bench/yolo_seg.py
+  echo
+  echo "## bench/yolo_dynamic.py"
+  echo
+  $ULTRALYTICS_PY bench/yolo_dynamic.py
 fi
