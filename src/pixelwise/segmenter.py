@@ -139,7 +139,7 @@ class Segmenter:
 
     def stream(self, source: int | str | os.PathLike[str] | FrameSource, *, every: int = 1,
                max_frames: int | None = None, dual_buffer: bool = True, depth: int = 2, retries: int = 3,
-               smooth: float = 0.0, track: bool = False, **options: Any) -> Stream[Result]:
+               smooth: float = 0.0, track: bool = False, workers: int = 1, **options: Any) -> Stream[Result]:
         """Segment a video file, camera (``0``), stream URL, folder or glob, frame by frame.
 
         Returns an iterable :class:`~pixelwise.video.stream.Stream` of Results (with
@@ -147,23 +147,32 @@ class Segmenter:
         ``dual_buffer=False``. Live sources drop stale frames (counted in ``stats.dropped``).
         ``smooth`` in [0, 1) averages a semantic model's class probabilities over frames
         (the weight of the past), which steadies flickering labels. ``track`` gives the
-        objects ``instances.track_ids`` that stay the same from frame to frame.
+        objects ``instances.track_ids`` that stay the same from frame to frame. ``workers``
+        > 1 runs that many frames through the model at once (frame-parallel; build the
+        Segmenter with ``threads`` = cores / workers), results still in frame order.
         """
+        if smooth and workers > 1:
+            raise InputError("smoothing needs the frames in order: use workers=1 with smooth")
         src = source if isinstance(source, FrameSource) else open_source(source, retries=retries)
         if smooth:
             options["output_filter"] = TemporalSmoother(smooth)
 
-        tracker = IouTracker() if track else None
-
         def work(frame: Frame) -> Result:
             res = self.predict_array(frame.image, **options)
             res.frame_index, res.timestamp = frame.index, frame.timestamp
-            if tracker is not None:
-                inst = res.instances
-                inst.track_ids = tracker.update(inst.boxes_xyxy, inst.class_ids)
             return res
 
-        return Stream(src, work, every=every, max_frames=max_frames, dual_buffer=dual_buffer, depth=depth)
+        finish = None
+        if track:
+            tracker = IouTracker()
+
+            def finish(res: Result) -> Result:  # in frame order, whatever the workers
+                inst = res.instances
+                inst.track_ids = tracker.update(inst.boxes_xyxy, inst.class_ids)
+                return res
+
+        return Stream(src, work, every=every, max_frames=max_frames, dual_buffer=dual_buffer, depth=depth,
+                      workers=workers, finish=finish)
 
     def __repr__(self) -> str:
         s = self.spec

@@ -14,17 +14,19 @@ import pytest
 from tests.video.conftest import read_video, write_video
 
 
-def test_stream_writes_video_and_masks(cli, rgb_model, tmp_path):
+@pytest.mark.parametrize("workers", ["0", "1", "3"])
+def test_stream_writes_video_and_masks(cli, rgb_model, tmp_path, workers):
     src = write_video(tmp_path / "in.avi", 20)
     r = cli("stream", src, "--model", rgb_model, "--out", tmp_path / "out.mp4", "--save-masks", tmp_path / "m",
-            "--threads", "1")
+            "--threads", "1", "--workers", workers)
     assert r.returncode == 0, r.stderr
     assert "20 frame(s) segmented" in r.stdout and "fps" in r.stderr and "dropped 0" in r.stderr
     frames = read_video(tmp_path / "out.mp4")
     assert len(frames) == 20 and frames[0].shape == (48, 64, 3)
     masks = sorted((tmp_path / "m").glob("*.png"))
     assert len(masks) == 20 and masks[0].name == "000000.png"
-    assert (cv2.imread(str(masks[1]), cv2.IMREAD_UNCHANGED) == 2).all()  # frame 1 is blue
+    # even frames are red (class 0), odd ones blue (class 2): in order whatever the workers
+    assert [int(np.median(cv2.imread(str(m), cv2.IMREAD_UNCHANGED))) for m in masks] == [0, 2] * 10
 
 
 def test_show_without_a_gui_says_what_to_do(cli, rgb_model, tmp_path):

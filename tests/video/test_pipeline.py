@@ -55,3 +55,33 @@ def test_stopping_early_ends_all_threads_without_hanging():
             break
     time.sleep(0.2)
     assert threading.active_count() <= before
+
+
+def test_several_workers_overlap_and_still_deliver_in_order():
+    running, peak, lock = [0], [0], threading.Lock()
+
+    def uneven(x):
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.004 if x % 3 else 0.012)  # later frames overtake earlier ones
+        with lock:
+            running[0] -= 1
+        return x
+
+    pipe = Pipeline(range(60), uneven, workers=3)
+    assert list(pipe) == list(range(60))
+    assert peak[0] == 3 and pipe.stats.processed == 60
+
+
+def test_a_failing_worker_stops_the_others():
+    def boom(x):
+        if x == 7:
+            raise ValueError("bad frame 7")
+        time.sleep(0.001)
+        return x
+
+    pipe = Pipeline(range(1000), boom, workers=2)
+    with pytest.raises(ValueError, match="bad frame 7"):
+        list(pipe)
+    assert not any(t.is_alive() for t in pipe._threads)

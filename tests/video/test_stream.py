@@ -15,14 +15,19 @@ def seg(rgb_model):
     return pw.Segmenter(rgb_model, threads=1)
 
 
-@pytest.mark.parametrize("dual_buffer", [True, False])
-def test_every_frame_of_a_file_in_order(seg, video, dual_buffer):
-    results = list(seg.stream(video, dual_buffer=dual_buffer))
+@pytest.mark.parametrize(("dual_buffer", "workers"), [(True, 1), (True, 3), (False, 1)])
+def test_every_frame_of_a_file_in_order(seg, video, dual_buffer, workers):
+    results = list(seg.stream(video, dual_buffer=dual_buffer, workers=workers))
     assert [r.frame_index for r in results] == list(range(30))
     assert all(r.semantic.shape == (48, 64) for r in results)
     # even frames are red (class 0), odd frames blue (class 2): order and content survive
     assert [int(np.bincount(r.semantic.ravel()).argmax()) for r in results] == [0, 2] * 15
     assert results[10].timestamp == pytest.approx(10 / 25, abs=0.05)
+
+
+def test_smoothing_needs_one_worker(seg, video):
+    with pytest.raises(InputError, match="workers=1"):
+        seg.stream(video, smooth=0.5, workers=2)
 
 
 def test_every_and_max_frames(seg, video):

@@ -42,5 +42,7 @@ def test_stream_with_track_gives_stable_ids(rgb_model, tmp_path):
     seg = pw.Segmenter(rgb_model, threads=1, min_area=20)
     ids = [r.instances.track_ids.tolist() for r in seg.stream(SequenceSource(paths), track=True)]
     assert ids == [[1]] * 5
+    parallel = [r.instances.track_ids.tolist() for r in seg.stream(SequenceSource(paths), track=True, workers=3)]
+    assert parallel == ids  # the tracker sees the frames in order whatever the workers
     res = next(iter(seg.stream(SequenceSource(paths), track=True)))
     assert res.to_dict()["instances"][0]["track_id"] == 1

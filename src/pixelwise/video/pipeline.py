@@ -1,8 +1,11 @@
 """A pipelined ("dual buffer") loop: capture and per-frame work run in their own threads.
 
-    source thread --q_in (bounded)--> work thread --q_out (bounded)--> caller (draw/write/show)
+    source thread --q_in (bounded)--> work thread(s) --q_out (bounded)--> caller (draw/write/show)
 
 ONNX Runtime and OpenCV release the GIL, so the three stages overlap on separate cores.
+With ``workers`` > 1, several frames are in the model at once (frame-parallel: each run
+single-threaded is cheaper per frame than one run spread over all cores) and the caller
+still gets the results in capture order.
 Live sources keep only the newest frames: when ``q_in`` is full the oldest waiting frame
 is dropped (and counted). Files are processed completely and in order. Queues are
 bounded, so memory stays flat; a stop event and timed puts let every thread finish when
@@ -49,16 +52,23 @@ class _Failure:
 class Pipeline(Generic[T, R]):
     """Iterate to get ``work(item)`` for the items of ``source``, computed in background threads."""
 
-    def __init__(self, source: Iterable[T], work: Callable[[T], R], live: bool = False, depth: int = 2) -> None:
+    def __init__(self, source: Iterable[T], work: Callable[[T], R], live: bool = False, depth: int = 2,
+                 workers: int = 1) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
         self.source = source
         self.work = work
         self.live = live
         self.stats = PipelineStats()
         self._stop = threading.Event()
-        self._q_in: queue.Queue = queue.Queue(maxsize=depth)
-        self._q_out: queue.Queue = queue.Queue(maxsize=depth)
-        self._threads = [threading.Thread(target=self._capture, name="pixelwise-capture", daemon=True),
-                         threading.Thread(target=self._process, name="pixelwise-inference", daemon=True)]
+        self._q_in: queue.Queue = queue.Queue(maxsize=max(depth, workers))
+        self._q_out: queue.Queue = queue.Queue(maxsize=max(depth, workers))
+        self._take = threading.Lock()  # a frame and its sequence number are taken together
+        self._seq = 0
+        self._workers = workers
+        self._threads = [threading.Thread(target=self._capture, name="pixelwise-capture", daemon=True)]
+        self._threads += [threading.Thread(target=self._process, name=f"pixelwise-inference-{k}", daemon=True)
+                          for k in range(workers)]
 
     def _put(self, q: queue.Queue, item: object) -> bool:
         while not self._stop.is_set():
@@ -100,47 +110,68 @@ class Pipeline(Generic[T, R]):
         except BaseException as exc:  # noqa: BLE001 - handed to the caller
             self._put(self._q_in, _Failure(exc))
 
-    def _process(self) -> None:
-        while not self._stop.is_set():
+    def _next_input(self) -> tuple[int, object] | None:
+        with self._take:
             try:
                 item = self._q_in.get(timeout=POLL_S)
             except queue.Empty:
-                continue
+                return None
             if item is _END or isinstance(item, _Failure):
-                self._put(self._q_out, item)
+                self._q_in.put(item)  # leave it for the other workers (the queue has room: we took one)
+                return -1, item
+            self._seq += 1
+            return self._seq - 1, item
+
+    def _process(self) -> None:
+        while not self._stop.is_set():
+            taken = self._next_input()
+            if taken is None:
+                continue
+            seq, item = taken
+            if seq < 0:
+                self._put(self._q_out, (seq, item))
                 return
             try:
                 t = time.perf_counter()
                 result = self.work(item)
-                self.stats.work_s += time.perf_counter() - t
-                self.stats.processed += 1
+                with self._take:
+                    self.stats.work_s += time.perf_counter() - t
+                    self.stats.processed += 1
             except BaseException as exc:  # noqa: BLE001
-                self._put(self._q_out, _Failure(exc))
+                self._put(self._q_out, (-1, _Failure(exc)))
                 return
-            if not self._put(self._q_out, result):
+            if not self._put(self._q_out, (seq, result)):
                 return
 
     def __iter__(self) -> Iterator[R]:
         for t in self._threads:
             t.start()
+        pending: dict[int, R] = {}  # results that overtook an earlier frame
+        next_seq, finished = 0, 0
         try:
             while True:
+                while next_seq in pending:
+                    yield pending.pop(next_seq)
+                    next_seq += 1
+                if finished == self._workers:
+                    return
                 try:
-                    item = self._q_out.get(timeout=POLL_S)
+                    seq, item = self._q_out.get(timeout=POLL_S)
                 except queue.Empty:
                     if not any(t.is_alive() for t in self._threads) and self._q_out.empty():
                         return
                     continue
-                if item is _END:
-                    return
                 if isinstance(item, _Failure):
                     raise item.exc
-                yield item
+                if item is _END:
+                    finished += 1
+                else:
+                    pending[seq] = item
         finally:
             self.close()
 
     def close(self) -> None:
-        """Stop both threads (they finish their current item) and wait for them."""
+        """Stop the threads (they finish their current item) and wait for them."""
         self._stop.set()
         for t in self._threads:
             if t.is_alive() and t is not threading.current_thread():

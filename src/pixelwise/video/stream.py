@@ -25,10 +25,17 @@ class Stream(Generic[R]):
         max_frames: stop after this many processed frames.
         dual_buffer: overlap capture, work and the caller (True) or run one loop (False).
         depth: capacity of each bounded queue.
+        workers: frames in the work function at once (pipelined loop only); results still
+            come in frame order.
+        finish: applied to each result in frame order, in the caller's thread (state that
+            must see the frames in order, e.g. a tracker).
     """
 
     def __init__(self, source: FrameSource, work: Callable[[Frame], R], every: int = 1,
-                 max_frames: int | None = None, dual_buffer: bool = True, depth: int = 2) -> None:
+                 max_frames: int | None = None, dual_buffer: bool = True, depth: int = 2, workers: int = 1,
+                 finish: Callable[[R], R] | None = None) -> None:
+        if workers < 1:
+            raise InputError(f"--workers must be >= 1, got {workers}")
         if every < 1:
             raise InputError(f"--every must be >= 1, got {every}")
         if max_frames is not None and max_frames < 1:
@@ -39,6 +46,8 @@ class Stream(Generic[R]):
         self.max_frames = max_frames
         self.dual_buffer = dual_buffer
         self.depth = depth
+        self.workers = workers
+        self.finish = finish
         self.stats = PipelineStats()
 
     def _frames(self) -> Iterator[Frame]:
@@ -48,10 +57,13 @@ class Stream(Generic[R]):
     def __iter__(self) -> Iterator[R]:
         try:
             if self.dual_buffer:
-                pipe = Pipeline(self._frames(), self.work, live=self.source.live, depth=self.depth)
+                pipe = Pipeline(self._frames(), self.work, live=self.source.live, depth=self.depth,
+                                workers=self.workers)
                 self.stats = pipe.stats
-                yield from pipe
+                results: Iterator[R] = iter(pipe)
             else:
-                yield from sequential(self._frames(), self.work, self.stats)
+                results = sequential(self._frames(), self.work, self.stats)
+            for res in results:
+                yield self.finish(res) if self.finish is not None else res
         finally:
             self.source.close()
