@@ -39,3 +39,9 @@ def test_fine_tune_from_default_beats_scratch(camvid, tmp_path):
     scratch = train(TrainConfig(out=tmp_path / "scratch", **common), progress=False)
     print(f"fine-tuned from default: {tuned['best_val_miou']:.1f} mIoU, from scratch: {scratch['best_val_miou']:.1f}")
     assert tuned["best_val_miou"] > scratch["best_val_miou"] + 10, (tuned["best_val_miou"], scratch["best_val_miou"])
+    from pixelwise.train.checkpoint import load_weights
+
+    lineage = load_weights(tmp_path / "tuned" / "best.safetensors")[2]["init"]  # the recipe travels with the weights
+    _, _, default_meta = load_weights(default_weights_path())
+    assert lineage["weights"] == str(default_weights_path())
+    assert lineage["command"] == default_meta["train"]["command"] and lineage["init"] == default_meta["init"]

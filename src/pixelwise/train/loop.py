@@ -125,6 +125,16 @@ def _write_log(out: Path, rows: list[dict[str, Any]]) -> None:
         pass
 
 
+def init_lineage(path: Path | str | None, meta: dict[str, Any]) -> dict[str, Any] | None:
+    """What a fine-tuned model started from: the weights' own training command, epoch,
+    val scores and, recursively, what those started from (a model's whole recipe)."""
+    if path is None:
+        return None
+    train_cfg = meta.get("train") or {}
+    return {"weights": str(path), "command": train_cfg.get("command"), "seed": train_cfg.get("seed"),
+            "epoch": meta.get("epoch"), "val_miou": (meta.get("val") or {}).get("miou"), "init": meta.get("init")}
+
+
 def _build_model(cfg: TrainConfig, ds: DatasetConfig) -> tuple[PWNet, dict[str, Any]]:
     if cfg.init is not None:
         return build_from_weights(Path(cfg.init), ds.num_classes)
@@ -176,7 +186,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
         "mean": list(IMAGENET_MEAN),
         "std": list(IMAGENET_STD),
         "train": cfg.to_dict(),
-        "init": init_meta.get("provenance") if init_meta else None,
+        "init": init_lineage(cfg.init, init_meta),
     }
     for epoch in range(start_epoch, cfg.epochs):
         t0 = time.perf_counter()
