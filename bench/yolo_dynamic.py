@@ -81,6 +81,7 @@ def main() -> None:
     if args.pixelwise_side:
         return pixelwise_side(args.pixelwise_side[0], args.images, args.runs, args.threads, args.pixelwise_side[1])
     os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    os.environ.setdefault("YOLO_VERBOSE", "False")  # keep the export's log out of the table
     import onnxruntime as ort
     import torch
     from ultralytics import YOLO
