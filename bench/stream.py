@@ -124,12 +124,18 @@ def main() -> None:
             results["model only"].append(len(frames) / (time.perf_counter() - t0))
     fps = {k: statistics.median(v) for k, v in results.items()}
 
-    live = LiveReplay(frames, fps=30.0)
-    latencies, got = [], 0
-    for res in seg.stream(live):
-        latencies.append((time.perf_counter() - live.captured_at[res.frame_index]) * 1e3)
-        res.plot()
-        got += 1
+    live_rows = []
+    for label, live_seg, workers in (("1 worker x 2 threads", seg, 1), ("2 workers x 1 thread", seg1, 2)):
+        live = LiveReplay(frames, fps=30.0)
+        latencies, got = [], 0
+        for res in live_seg.stream(live, workers=workers):
+            latencies.append((time.perf_counter() - live.captured_at[res.frame_index]) * 1e3)
+            res.plot()
+            got += 1
+        q = statistics.quantiles(latencies, n=100)
+        live_rows.append(f"live source at 30 FPS, {label}: {got} of {len(frames)} frames processed, "
+                         f"{len(frames) - got} dropped; capture-to-result latency p50 {q[49]:.1f} ms, "
+                         f"p95 {q[94]:.1f} ms")
 
     print(f"# bench/stream.py  video {VIDEO.name} ({len(frames)} frames, 360x480)  threads={args.threads}  "
           f"repeat={args.repeat} (medians)")
@@ -144,9 +150,7 @@ def main() -> None:
                                            for _ in range(args.repeat)) for t in (1, 2)}
     print("pipelined FPS by ONNX Runtime threads (spinning off): "
           + ", ".join(f"{t} thread(s) {v:.1f}" for t, v in by_threads.items()))
-    q = statistics.quantiles(latencies, n=100)
-    print(f"live source at 30 FPS: {got} of {len(frames)} frames processed, {len(frames) - got} dropped; "
-          f"capture-to-result latency p50 {q[49]:.1f} ms, p95 {q[94]:.1f} ms")
+    print("\n".join(live_rows))
     if args.soak:
         soak(seg, frames, args.soak)
 
