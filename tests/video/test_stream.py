@@ -134,3 +134,13 @@ def test_smoothing_suppresses_a_one_frame_flicker(seg, tmp_path):
     assert smooth == [0, 0, 0, 0, 0, 0]
     with pytest.raises(ValueError, match="alpha"):
         seg.stream(SequenceSource(paths), smooth=1.5)
+
+
+def test_stopping_early_stops_the_pipeline_threads(seg, video):
+    import threading
+
+    it = iter(seg.stream(video, workers=2))
+    next(it)
+    assert any(t.name.startswith("pixelwise-inference") for t in threading.enumerate())
+    it.close()  # what a `break` out of the for loop does
+    assert not any(t.name.startswith("pixelwise-") and t.is_alive() for t in threading.enumerate())

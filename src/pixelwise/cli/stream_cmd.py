@@ -57,8 +57,8 @@ class _StopRequest:
 
 
 def _workers(args: argparse.Namespace) -> int:
-    """Frame-parallel inference: on 2 cores, two single-threaded runs at once gave 1.33x the
-    frames per second of the sequential loop, one two-threaded run 1.18x (bench/stream.py)."""
+    """Frame-parallel inference: on 2 cores, two single-threaded runs at once gave 1.28-1.44x the
+    frames per second of the sequential loop, one two-threaded run 1.08-1.18x (bench/stream.py)."""
     if args.workers < 0:
         raise InputError(f"--workers must be >= 0, got {args.workers}")
     if args.workers:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Generic, TypeVar
 
 from ..errors import InputError
@@ -55,15 +55,18 @@ class Stream(Generic[R]):
         return itertools.islice(frames, self.max_frames) if self.max_frames else frames
 
     def __iter__(self) -> Iterator[R]:
+        results: Generator[R, None, None] | None = None
         try:
             if self.dual_buffer:
                 pipe = Pipeline(self._frames(), self.work, live=self.source.live, depth=self.depth,
                                 workers=self.workers)
                 self.stats = pipe.stats
-                results: Iterator[R] = iter(pipe)
+                results = iter(pipe)
             else:
                 results = sequential(self._frames(), self.work, self.stats)
             for res in results:
                 yield self.finish(res) if self.finish is not None else res
         finally:
+            if results is not None:
+                results.close()  # a caller that stops early stops the pipeline's threads now
             self.source.close()
