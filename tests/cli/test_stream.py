@@ -49,6 +49,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _finish(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> tuple[str, str]:
+    """Send ``sig`` and wait; a run that does not end is killed after printing its threads' stacks."""
+    proc.send_signal(sig)
+    try:
+        return proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGUSR1)  # faulthandler: every thread's stack to stderr
+        time.sleep(2)
+        proc.kill()
+        out, err = proc.communicate()
+        raise AssertionError(f"pixelwise stream did not stop within 60 s after signal {sig}; stacks:\n{err}") from None
+
+
 def _start(rgb_model, src, *extra):
     return subprocess.Popen([sys.executable, "-m", "pixelwise", "stream", str(src), "--model", str(rgb_model),
                              "--threads", "1", *map(str, extra)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -63,8 +76,7 @@ def test_a_stop_signal_finalises_the_output_and_exits_0(rgb_model, tmp_path, sig
         deadline = time.time() + 60
         while time.time() < deadline and "frames" not in proc.stderr.readline():
             pass
-        proc.send_signal(sig)
-        out, err = proc.communicate(timeout=60)
+        out, err = _finish(proc, sig)
     finally:
         proc.kill()
     assert proc.returncode == 0, err
@@ -96,7 +108,8 @@ def test_live_view_serves_jpeg_frames(rgb_model, tmp_path):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/stream", timeout=5) as resp:
             assert "multipart/x-mixed-replace" in resp.headers["Content-Type"]
             assert resp.read(200).startswith(b"--pixelwiseframe")
+        proc.send_signal(signal.SIGUSR1)  # a stack dump for stuck runs; the run goes on
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=60)
-    assert proc.returncode == 0
+        out, err = _finish(proc)
+    assert proc.returncode == 0, err
+    assert "most recent call first" in err and "pixelwise" in err

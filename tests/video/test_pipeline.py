@@ -85,3 +85,24 @@ def test_a_failing_worker_stops_the_others():
     with pytest.raises(ValueError, match="bad frame 7"):
         list(pipe)
     assert not any(t.is_alive() for t in pipe._threads)
+
+
+def test_stop_ends_the_iteration_even_when_the_source_stalls():
+    released = threading.Event()
+
+    def stalling():
+        yield from range(3)
+        released.wait(30)  # a camera that stopped sending
+
+    pipe = Pipeline(stalling(), lambda x: x, workers=2)
+    got, t0 = [], time.perf_counter()
+    try:
+        for x in pipe:
+            got.append(x)
+            if len(got) == 3:
+                threading.Timer(0.2, pipe.stop).start()  # what the CLI's SIGTERM handler does
+                t0 = time.perf_counter()
+        assert got == [0, 1, 2]
+        assert time.perf_counter() - t0 < 8  # 0.2 s + at most the 5 s close timeout for the stuck reader
+    finally:
+        released.set()

@@ -30,6 +30,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _dump_stacks_on_sigusr1() -> None:
+    """``kill -USR1 <pid>`` prints every thread's stack to stderr: what a stuck run is doing."""
+    import faulthandler
+    import signal
+
+    if hasattr(signal, "SIGUSR1"):
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
@@ -37,6 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    _dump_stacks_on_sigusr1()
     try:
         return int(args.run(args) or 0)
     except PixelwiseError as exc:

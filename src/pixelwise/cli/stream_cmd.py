@@ -44,16 +44,19 @@ class _Stop(Exception):
 
 
 class _StopRequest:
-    """Signal handler for SIGTERM/SIGINT: the first signal asks the loop to stop at the next frame
-    boundary (so every frame counted is a frame written); a second one stops at once."""
+    """Signal handler for SIGTERM/SIGINT: the first signal ends the stream (no more results,
+    frames in flight dropped) and the loop stops after the frame it is writing, so every frame
+    counted is a frame written; a second signal stops at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, stream) -> None:  # noqa: ANN001
+        self.stream = stream
         self.requested = False
 
     def __call__(self, signum: int, frame: object) -> None:  # noqa: ARG002
         if self.requested:
             raise _Stop()
         self.requested = True
+        self.stream.stop()
 
 
 def _workers(args: argparse.Namespace) -> int:
@@ -99,7 +102,7 @@ def run(args: argparse.Namespace) -> int:  # noqa: C901 - one loop with its opti
     sink: VideoSink | None = None
     stage_ms = {"drawing": 0.0, "writing": 0.0}
     n, t0, last = 0, time.perf_counter(), time.perf_counter()
-    stop = _StopRequest()
+    stop = _StopRequest(stream)
     old = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     stopped = ""
     try:
@@ -148,6 +151,6 @@ def run(args: argparse.Namespace) -> int:  # noqa: C901 - one loop with its opti
             server.close()
     src = stream.source.stats
     print(_stats_line(n, t0, stream.stats, stage_ms, stream.stats.dropped, src.skipped), file=sys.stderr)
-    reason = stopped or src.ended or "done"
+    reason = stopped or ("interrupted; output finalised" if stop.requested else "") or src.ended or "done"
     print(f"{n} frame(s) segmented from {args.source} ({reason})" + (f"; video: {args.out}" if sink else ""))
     return 0

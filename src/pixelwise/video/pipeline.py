@@ -153,7 +153,7 @@ class Pipeline(Generic[T, R]):
                 while next_seq in pending:
                     yield pending.pop(next_seq)
                     next_seq += 1
-                if finished == self._workers:
+                if finished == self._workers or self._stop.is_set():
                     return
                 try:
                     seq, item = self._q_out.get(timeout=POLL_S)
@@ -170,12 +170,20 @@ class Pipeline(Generic[T, R]):
         finally:
             self.close()
 
-    def close(self) -> None:
-        """Stop the threads (they finish their current item) and wait for them."""
+    def stop(self) -> None:
+        """Ask every thread to stop (safe from a signal handler): the iteration ends at once,
+        frames still in flight are dropped; ``close`` waits for the threads."""
         self._stop.set()
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the threads (they finish their current item) and wait for them, at most
+        ``timeout`` seconds in all: a thread stuck in a source that no longer delivers (a
+        camera that hangs in its read) is a daemon and is left behind."""
+        self._stop.set()
+        deadline = time.perf_counter() + timeout
         for t in self._threads:
             if t.is_alive() and t is not threading.current_thread():
-                t.join(timeout=10)
+                t.join(timeout=max(deadline - time.perf_counter(), 0.0))
 
 
 def sequential(source: Iterable[T], work: Callable[[T], R], stats: PipelineStats | None = None) -> Iterator[R]:

@@ -49,10 +49,17 @@ class Stream(Generic[R]):
         self.workers = workers
         self.finish = finish
         self.stats = PipelineStats()
+        self._pipe: Pipeline | None = None
 
     def _frames(self) -> Iterator[Frame]:
         frames = itertools.islice(self.source.frames(), 0, None, self.every)
         return itertools.islice(frames, self.max_frames) if self.max_frames else frames
+
+    def stop(self) -> None:
+        """End a pipelined iteration now, even if no further frame comes (a stalled camera):
+        the caller's loop gets no more results. Safe to call from a signal handler."""
+        if self._pipe is not None:
+            self._pipe.stop()
 
     def __iter__(self) -> Iterator[R]:
         results: Generator[R, None, None] | None = None
@@ -60,7 +67,7 @@ class Stream(Generic[R]):
             if self.dual_buffer:
                 pipe = Pipeline(self._frames(), self.work, live=self.source.live, depth=self.depth,
                                 workers=self.workers)
-                self.stats = pipe.stats
+                self.stats, self._pipe = pipe.stats, pipe
                 results = iter(pipe)
             else:
                 results = sequential(self._frames(), self.work, self.stats)
