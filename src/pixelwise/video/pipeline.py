@@ -64,6 +64,7 @@ class Pipeline(Generic[T, R]):
         self._q_in: queue.Queue = queue.Queue(maxsize=max(depth, workers))
         self._q_out: queue.Queue = queue.Queue(maxsize=max(depth, workers))
         self._take = threading.Lock()  # a frame and its sequence number are taken together
+        self._count = threading.Lock()  # stats from several workers (not _take: that one waits on q_in)
         self._seq = 0
         self._workers = workers
         self._threads = [threading.Thread(target=self._capture, name="pixelwise-capture", daemon=True)]
@@ -134,7 +135,7 @@ class Pipeline(Generic[T, R]):
             try:
                 t = time.perf_counter()
                 result = self.work(item)
-                with self._take:
+                with self._count:
                     self.stats.work_s += time.perf_counter() - t
                     self.stats.processed += 1
             except BaseException as exc:  # noqa: BLE001
