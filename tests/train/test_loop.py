@@ -76,3 +76,27 @@ def test_class_weights_favour_rare_classes_and_loss_ignores_void():
     target[0, 0, 0] = 1
     loss = segmentation_loss(logits, target, torch.from_numpy(w), 255, aux=torch.zeros(1, 2, 1, 1))
     assert torch.isfinite(loss) and loss.item() == pytest.approx(np.log(2) * 1.4, rel=1e-4)
+
+
+def test_strong_augmentation_keeps_shapes_labels_and_is_reproducible() -> None:
+    from pixelwise.train.augment import strong_photometric
+
+    img = np.random.default_rng(3).integers(0, 256, (40, 48, 3), dtype=np.uint8)
+    lab = np.random.default_rng(4).integers(0, 11, (40, 48), dtype=np.uint8)
+    cfg = AugmentConfig(crop_hw=(32, 32), scale_range=(1.0, 1.0), level="strong")
+    a1, b1 = augment_pair(img, lab, cfg, 11, np.random.default_rng(7))
+    a2, b2 = augment_pair(img, lab, cfg, 11, np.random.default_rng(7))
+    assert a1.shape == (32, 32, 3) and a1.dtype == np.uint8 and b1.shape == (32, 32)
+    assert np.array_equal(a1, a2) and np.array_equal(b1, b2)  # depends only on the rng
+    assert set(np.unique(b1)) <= set(range(12))  # labels keep their ids (rotation fills with ignore)
+    outs = [strong_photometric(img, np.random.default_rng(s)) for s in range(20)]
+    assert any(not np.array_equal(o, img) for o in outs)
+    means = [o.mean() for o in outs]
+    assert max(means) - min(means) > 20  # strong: brightness varies well beyond +-30% jitter on average
+
+
+def test_unknown_augmentation_level_is_refused() -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="augmentation level"):
+        AugmentConfig(level="extreme")

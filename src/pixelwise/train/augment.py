@@ -1,4 +1,11 @@
-"""Training-time augmentation: pure numpy/OpenCV functions on uint8 RGB + uint8 labels."""
+"""Training-time augmentation: pure numpy/OpenCV functions on uint8 RGB + uint8 labels.
+
+Two photometric levels: ``basic`` (brightness/contrast/saturation +-30%, the recipe of the
+first default models) and ``strong`` (aimed at new streets and lighting: gamma, white
+balance, hue, low light with sensor noise, blur, noise, JPEG artefacts, plus a small
+rotation). Every random draw comes from the ``rng`` passed in, so a batch depends only on
+(seed, epoch).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,12 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["AugmentConfig", "augment_pair", "random_scale", "random_crop", "photometric"]
+__all__ = [
+    "AugmentConfig", "PHOTOMETRIC_LEVELS", "augment_pair", "random_scale", "random_crop", "random_rotate",
+    "photometric", "strong_photometric",
+]
+
+PHOTOMETRIC_LEVELS = ("basic", "strong")
 
 
 @dataclass(frozen=True)
@@ -16,6 +28,12 @@ class AugmentConfig:
     scale_range: tuple[float, float] = (0.5, 2.0)
     hflip: bool = True
     jitter: float = 0.3  # brightness/contrast/saturation strength (0 disables)
+    level: str = "basic"  # "basic" or "strong" (see the module docstring)
+    rotate_deg: float = 0.0  # max |angle| of a random rotation (strong level uses 5 when 0)
+
+    def __post_init__(self) -> None:
+        if self.level not in PHOTOMETRIC_LEVELS:
+            raise ValueError(f"augmentation level must be one of {PHOTOMETRIC_LEVELS}, got {self.level!r}")
 
 
 def random_scale(image: np.ndarray, label: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
@@ -44,6 +62,18 @@ def random_crop(
     return image[y : y + ch, x : x + cw], label[y : y + ch, x : x + cw]
 
 
+def random_rotate(
+    image: np.ndarray, label: np.ndarray, max_deg: float, ignore: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rotate both by one angle in [-max_deg, max_deg]; uncovered label pixels become ``ignore``."""
+    h, w = label.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), float(rng.uniform(-max_deg, max_deg)), 1.0)
+    image = cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+    label = cv2.warpAffine(label, m, (w, h), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT,
+                           borderValue=ignore)
+    return image, label
+
+
 def photometric(image: np.ndarray, strength: float, rng: np.random.Generator) -> np.ndarray:
     """Random brightness, contrast and saturation, each in [1 - s, 1 + s]."""
     img = image.astype(np.float32)
@@ -56,6 +86,57 @@ def photometric(image: np.ndarray, strength: float, rng: np.random.Generator) ->
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
+def _gamma_lut(gamma: float) -> np.ndarray:
+    return np.clip(((np.arange(256) / 255.0) ** gamma) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def _hue_shift(image: np.ndarray, degrees: float) -> np.ndarray:
+    hsv = cv2.cvtColor(image, cv2.COLOR_RGB2HSV)
+    hsv[..., 0] = ((hsv[..., 0].astype(np.int16) + int(round(degrees / 2))) % 180).astype(np.uint8)
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
+
+
+def _jpeg(image: np.ndarray, quality: int) -> np.ndarray:
+    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return cv2.imdecode(buf, cv2.IMREAD_UNCHANGED) if ok else image
+
+
+def strong_photometric(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """New-street and new-light robustness: each step is applied with its own probability.
+
+    Gamma 0.5-2.0, white balance (per-channel gains 0.75-1.25), hue +-12 degrees, low light
+    (x0.25-0.6 with sensor noise), brightness/contrast/saturation +-40%, blur, noise, JPEG.
+    """
+    img = image
+    if rng.random() < 0.5:
+        img = cv2.LUT(img, _gamma_lut(float(np.exp(rng.uniform(np.log(0.5), np.log(2.0))))))
+    if rng.random() < 0.3:
+        img = _hue_shift(img, float(rng.uniform(-12, 12)))
+    f = img.astype(np.float32)
+    if rng.random() < 0.5:
+        f *= rng.uniform(0.75, 1.25, size=3).astype(np.float32)
+    b, c, s = rng.uniform(0.6, 1.4, size=3)
+    f *= b
+    mean = f.mean()
+    f = (f - mean) * c + mean
+    grey = f.mean(axis=2, keepdims=True)
+    f = (f - grey) * s + grey
+    noise = 0.0
+    if rng.random() < 0.15:  # low light: dark, and the sensor's noise shows
+        f *= rng.uniform(0.25, 0.6)
+        noise = rng.uniform(3, 8)
+    elif rng.random() < 0.2:
+        noise = rng.uniform(2, 8)
+    if noise:
+        f += rng.normal(0.0, noise, size=f.shape).astype(np.float32)
+    img = np.clip(f, 0, 255).astype(np.uint8)
+    if rng.random() < 0.2:
+        img = cv2.GaussianBlur(img, (0, 0), float(rng.uniform(0.5, 1.5)))
+    if rng.random() < 0.2:
+        img = _jpeg(img, int(rng.integers(30, 91)))
+    return img
+
+
 def augment_pair(
     image: np.ndarray, label: np.ndarray, cfg: AugmentConfig, ignore: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -64,6 +145,11 @@ def augment_pair(
     image, label = random_crop(image, label, cfg.crop_hw, ignore, rng)
     if cfg.hflip and rng.random() < 0.5:
         image, label = image[:, ::-1], label[:, ::-1]
-    if cfg.jitter > 0:
+    rotate = cfg.rotate_deg or (5.0 if cfg.level == "strong" else 0.0)
+    if rotate > 0 and rng.random() < 0.3:
+        image, label = random_rotate(np.ascontiguousarray(image), np.ascontiguousarray(label), rotate, ignore, rng)
+    if cfg.level == "strong":
+        image = strong_photometric(np.ascontiguousarray(image), rng)
+    elif cfg.jitter > 0:
         image = photometric(image, cfg.jitter, rng)
     return np.ascontiguousarray(image), np.ascontiguousarray(label)

@@ -56,6 +56,7 @@ class TrainConfig:
     val_every: int = 1
     ema_decay: float = 0.999
     aux_weight: float = 0.4
+    augment: str = "basic"  # photometric level: "basic" or "strong" (train/augment.py)
     init: Path | None = None  # --from: weights to start from (fine-tuning / later stage)
     resume: bool = False
     train_on_val: bool = False
@@ -162,7 +163,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
     model = model.to(memory_format=torch.channels_last)
     ema = torch.optim.swa_utils.AveragedModel(model, avg_fn=_ema_fn(cfg.ema_decay), use_buffers=True)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    aug = AugmentConfig(crop_hw=cfg.crop_hw, scale_range=cfg.scale_range)
+    aug = AugmentConfig(crop_hw=cfg.crop_hw, scale_range=cfg.scale_range, level=cfg.augment)
     per_epoch = len(train_data) // cfg.batch
     if cfg.max_batches:
         per_epoch = min(per_epoch, cfg.max_batches)
