@@ -193,6 +193,12 @@ class Result:
                                     "fraction": round(float(counts[cid] / total), 6)}
         return out
 
+    def unlabelled_fraction(self) -> float:
+        """Share of pixels that carry no class (e.g. below ``min_conf``), 0..1; semantic models."""
+        if self.spec.adapter != "semantic" or not self.semantic.size:
+            return 0.0
+        return float(np.count_nonzero(self.semantic >= len(self.names)) / self.semantic.size)
+
     def classes_present(self) -> list[str]:
         return list(self.areas())
 

@@ -49,6 +49,8 @@ class Segmenter:
         spinning: let ONNX Runtime's threads spin between runs: a few % faster for a loop of
             single images, but it slows other work in the process (streams, servers), so off
             by default.
+        min_conf: semantic models: leave pixels whose winning-class probability is below this
+            unlabelled (the ignore id: drawn transparent, excluded from areas); None = off.
         low_res_masks: instance models: sample each mask from the model's prototype grid
             (1/4 of the input) with nearest-neighbour instead of bilinear interpolation:
             blockier edges, less post-processing.
@@ -62,7 +64,8 @@ class Segmenter:
                  classes: Iterable[int | str] | None = None, conf: float = 0.25, iou: float = 0.7,
                  max_det: int = 300, min_area: int = 64, max_pixels: int = DEFAULT_MAX_PIXELS,
                  spec_overrides: dict[str, Any] | None = None, backend: str = "onnxruntime",
-                 tile: tuple[int, int] | None = None, spinning: bool = False, low_res_masks: bool = False) -> None:
+                 tile: tuple[int, int] | None = None, spinning: bool = False, low_res_masks: bool = False,
+                 min_conf: float | None = None) -> None:
         name = str(model)
         if int8 and name == "default":
             name = "default-int8"
@@ -74,7 +77,7 @@ class Segmenter:
         self.options = PredictOptions(
             input_hw=tuple(imgsz) if imgsz else None, confidence=confidence,
             classes=self._class_ids(classes, spec), min_area=min_area, conf=conf, iou=iou, max_det=max_det,
-            tile_hw=tuple(tile) if tile else None, low_res_masks=low_res_masks)
+            tile_hw=tuple(tile) if tile else None, low_res_masks=low_res_masks, min_conf=_check_min_conf(min_conf))
         self.predictor.input_hw_for(self.options)  # fail early on an impossible imgsz
 
     @staticmethod
@@ -180,3 +183,7 @@ class Segmenter:
                 f"classes={s.num_classes}, input={s.input_hw[0]}x{s.input_hw[1]})")
 
 
+def _check_min_conf(value: float | None) -> float | None:
+    if value is not None and not 0.0 <= float(value) <= 1.0:
+        raise InputError(f"min_conf must be between 0 and 1, got {value}")
+    return None if value is None else float(value)

@@ -36,7 +36,10 @@ def _dump_stacks_on_sigusr1() -> None:
     import signal
 
     if hasattr(signal, "SIGUSR1"):
-        faulthandler.register(signal.SIGUSR1, all_threads=True)
+        try:
+            faulthandler.register(signal.SIGUSR1, all_threads=True)
+        except (ValueError, OSError):  # stderr without a file descriptor (an in-process test runner)
+            pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,6 +12,8 @@ from .options import hw
 
 __all__ = ["add_parser", "run", "add_model_options", "segmenter_from_args"]
 
+LOW_CONFIDENCE_WARNING = 0.5  # share of unlabelled pixels above which the summary warns
+
 
 def add_model_options(p: argparse.ArgumentParser) -> None:
     """Options shared by every command that runs a model."""
@@ -26,6 +28,8 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--conf", type=float, default=0.25, help="score threshold (instance models)")
     p.add_argument("--iou", type=float, default=0.7, help="NMS IoU threshold (instance models)")
     p.add_argument("--max-det", type=int, default=300, help="detections kept per image (instance models)")
+    p.add_argument("--min-conf", type=float, default=None, metavar="P",
+                   help="semantic models: leave pixels below this confidence (0..1) unlabelled")
     p.add_argument("--min-area", type=int, default=64, help="smallest region (pixels) that counts as an object")
     p.add_argument("--low-res-masks", action="store_true",
                    help="instance models: blocky masks from the model's 1/4-resolution grid, faster")
@@ -39,7 +43,8 @@ def segmenter_from_args(args: argparse.Namespace, confidence: bool = False):  # 
     classes = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
     return Segmenter(args.model, imgsz=args.imgsz, threads=args.threads, int8=args.int8, confidence=confidence,
                      classes=classes, conf=args.conf, iou=args.iou, max_det=args.max_det, min_area=args.min_area,
-                     backend=args.backend, tile=args.tile, low_res_masks=args.low_res_masks)
+                     backend=args.backend, tile=args.tile, low_res_masks=args.low_res_masks,
+                     min_conf=args.min_conf)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -71,6 +76,11 @@ def _area_table(result) -> str:  # noqa: ANN001
         rows.append(f"  {name:<14}{a['pixels']:>10}{a['fraction'] * 100:>8.1f}%")
     if result.spec.adapter != "semantic" or result.spec.things:
         rows.append(f"  objects: {len(result.instances)}")
+    unlabelled = result.unlabelled_fraction()
+    if unlabelled > 0:
+        rows.append(f"  {'unlabelled':<14}{'':>10}{unlabelled * 100:>8.1f}%  (below --min-conf)")
+    if unlabelled > LOW_CONFIDENCE_WARNING:
+        rows.append("  most of this image is low-confidence: it looks unlike the model's training data")
     return "\n".join(rows)
 
 

@@ -31,6 +31,7 @@ class PredictOptions:
     output_filter: Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]] | None = None  # e.g. smoothing
     tile_hw: tuple[int, int] | None = None  # tiled inference of large images (dynamic semantic models)
     low_res_masks: bool = False  # instance models: masks sampled from the prototype grid (nearest), faster
+    min_conf: float | None = None  # semantic models: pixels whose top probability is below this are unlabelled
 
 
 class Predictor:
@@ -64,6 +65,8 @@ class Predictor:
             raw = options.output_filter(raw)
         decoded = self.adapter.postprocess(raw, transform, self.spec, **self._post_kwargs(options))
         semantic = decoded.semantic
+        if options.min_conf is not None and decoded.confidence is not None:
+            semantic = unlabel_below(semantic, decoded.confidence, options.min_conf, self._background())
         if options.classes is not None:
             semantic = _keep_classes(semantic, options.classes, self._background())
         t3 = time.perf_counter()
@@ -87,6 +90,9 @@ class Predictor:
         t1 = time.perf_counter()
         ids = sem_ops.upsample_argmax(logits, image.shape[:2], self.spec.num_classes)
         conf = sem_ops.upsample_maps(sem_ops.softmax_max(logits), image.shape[:2]) if options.confidence else None
+        if options.min_conf is not None:
+            conf = conf if conf is not None else sem_ops.upsample_maps(sem_ops.softmax_max(logits), image.shape[:2])
+            ids = unlabel_below(ids, conf, options.min_conf, self._background())
         if options.classes is not None:
             ids = _keep_classes(ids, options.classes, self._background())
         timings = {"preprocess": 0.0, "inference": (t1 - t0) * 1e3, "postprocess": (time.perf_counter() - t1) * 1e3}
@@ -95,13 +101,18 @@ class Predictor:
 
     def _post_kwargs(self, options: PredictOptions) -> dict:
         if self.spec.adapter == "semantic":
-            return {"confidence": options.confidence}
+            return {"confidence": options.confidence or options.min_conf is not None}
         return {"confidence": options.confidence, "conf": options.conf, "iou": options.iou,
                 "max_det": options.max_det, "fast_masks": options.low_res_masks}
 
     def _background(self) -> int:
         return 255 if self.spec.adapter != "semantic" else (
             self.spec.ignore_index if self.spec.ignore_index is not None else 255)
+
+
+def unlabel_below(semantic: np.ndarray, confidence: np.ndarray, min_conf: float, unlabelled: int) -> np.ndarray:
+    """Class map with every pixel whose confidence is below ``min_conf`` set to ``unlabelled``."""
+    return np.where(confidence < min_conf, np.asarray(unlabelled, dtype=semantic.dtype), semantic)
 
 
 def _keep_classes(semantic: np.ndarray, classes: tuple[int, ...], background: int) -> np.ndarray:
