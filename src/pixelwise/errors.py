@@ -11,6 +11,13 @@ __all__ = [
     "PixelwiseError",
     "InputError",
     "ImageReadError",
+    "ImageNotFoundError",
+    "NotRegularFileError",
+    "ImageDecodeError",
+    "ImageTooLargeError",
+    "DownloadError",
+    "DownloadTimeoutError",
+    "OptionError",
     "ModelError",
     "DatasetError",
     "PixelwiseRuntimeError",
@@ -31,6 +38,34 @@ class InputError(PixelwiseError, ValueError):
 
 class ImageReadError(InputError):
     """An image that cannot be read (missing, corrupt, not an image, too large)."""
+
+
+class ImageNotFoundError(ImageReadError):
+    """The named file does not exist."""
+
+
+class NotRegularFileError(ImageReadError):
+    """The named path is a directory, FIFO, device or socket: only regular files are read."""
+
+
+class ImageDecodeError(ImageReadError):
+    """The bytes are empty, not an image, corrupt or truncated."""
+
+
+class ImageTooLargeError(ImageReadError):
+    """The image has more pixels than the limit (ours or Pillow's decompression-bomb guard)."""
+
+
+class DownloadError(ImageReadError):
+    """An http(s) URL that cannot be downloaded (refused, 404, too large)."""
+
+
+class DownloadTimeoutError(DownloadError):
+    """A download that did not finish within its overall deadline."""
+
+
+class OptionError(InputError):
+    """A prediction or batch option with an invalid value (size, threshold, class, count)."""
 
 
 class ModelError(InputError):

@@ -140,3 +140,47 @@ def test_atomic_write_leaves_no_temp_files(tmp_path):
 def test_write_image_rejects_unknown_suffix(tmp_path):
     with pytest.raises(ImageReadError, match="unsupported image suffix"):
         write_image(tmp_path / "x.gifx", np.zeros((2, 2, 3), np.uint8))
+
+
+def test_fifo_and_device_are_refused_without_blocking(tmp_path):
+    import os
+
+    from pixelwise.errors import NotRegularFileError
+
+    fifo = tmp_path / "x.png"
+    os.mkfifo(fifo)
+    with pytest.raises(NotRegularFileError, match=r"x.png: is a FIFO \(named pipe\); only regular image files"):
+        read_image(fifo)  # no writer: opening it for a blocking read would wait forever
+    with pytest.raises(NotRegularFileError, match="/dev/null: is a character device"):
+        read_image("/dev/null")
+    with pytest.raises(NotRegularFileError, match="is a directory"):
+        read_image(tmp_path)
+
+
+def test_read_errors_are_typed(tmp_path):
+    from pixelwise.errors import ImageDecodeError, ImageNotFoundError, ImageTooLargeError
+
+    with pytest.raises(ImageNotFoundError):
+        read_image(tmp_path / "missing.png")
+    (tmp_path / "t.png").write_text("text")
+    with pytest.raises(ImageDecodeError):
+        read_image(tmp_path / "t.png")
+    with pytest.raises(ImageTooLargeError):
+        read_image(_save(Image.new("L", (100, 100)), tmp_path / "big.png"), max_pixels=9_999)
+
+
+def test_reading_keeps_pillows_decompression_bomb_guard(tmp_path):
+    before = Image.MAX_IMAGE_PIXELS
+    assert before is not None
+    read_image(_save(Image.new("RGB", (9, 7)), tmp_path / "a.png"))
+    decode_image((tmp_path / "a.png").read_bytes())
+    assert Image.MAX_IMAGE_PIXELS == before  # no process-wide change
+
+
+def test_pillows_guard_is_reported_as_too_large(tmp_path, monkeypatch):
+    from pixelwise.errors import ImageTooLargeError
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # the application's own, stricter guard
+    p = _save(Image.new("L", (100, 100)), tmp_path / "bomb.png")
+    with pytest.raises(ImageTooLargeError, match=r"bomb.png: image has 0 MP, more than the limit of 0 MP"):
+        read_image(p)

@@ -11,19 +11,32 @@ from __future__ import annotations
 
 import io as _io
 import os
-import urllib.request
+import re
+import stat
 import uuid
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import ImageReadError, PixelwiseRuntimeError
+from ..errors import (
+    ImageDecodeError,
+    ImageNotFoundError,
+    ImageReadError,
+    ImageTooLargeError,
+    NotRegularFileError,
+    PixelwiseRuntimeError,
+)
+from .download import DEFAULT_URL_TIMEOUT_S, fetch_url
 
 __all__ = [
     "IMAGE_SUFFIXES",
     "DEFAULT_MAX_PIXELS",
+    "DEFAULT_URL_TIMEOUT_S",
     "is_url",
+    "check_regular_file",
+    "not_regular_reason",
+    "read_file_bytes",
     "read_image",
     "decode_image",
     "to_rgb_array",
@@ -34,73 +47,130 @@ __all__ = [
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 DEFAULT_MAX_PIXELS = 200_000_000  # 200 MP: a 14000x14000 photo; larger ones are refused
-URL_TIMEOUT_S = 30.0
 
 
 def is_url(source: object) -> bool:
     return isinstance(source, str) and source.startswith(("http://", "https://"))
 
 
-def _fetch(url: str, max_bytes: int = 256 * 1024 * 1024) -> bytes:
+_NOT_REGULAR = ((stat.S_ISDIR, "is a directory, not an image"), (stat.S_ISFIFO, "is a FIFO (named pipe)"),
+                (stat.S_ISCHR, "is a character device"), (stat.S_ISBLK, "is a block device"),
+                (stat.S_ISSOCK, "is a socket"))
+
+
+def not_regular_reason(mode: int) -> str | None:
+    """Why a file of this ``st_mode`` is not read (None for a regular file)."""
+    if stat.S_ISREG(mode):
+        return None
+    return next((why for test, why in _NOT_REGULAR if test(mode)), "is not a regular file")
+
+
+def check_regular_file(path: str | os.PathLike[str]) -> None:
+    """Raise unless ``path`` is an existing regular file (symlinks followed); never opens it."""
     try:
-        with urllib.request.urlopen(url, timeout=URL_TIMEOUT_S) as response:  # noqa: S310 (user URL)
-            data = response.read(max_bytes + 1)
-    except Exception as exc:  # urllib raises many types; report one line
-        raise ImageReadError(f"{url}: cannot download ({exc})") from None
-    if len(data) > max_bytes:
-        raise ImageReadError(f"{url}: larger than {max_bytes // 2**20} MB")
-    return data
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise ImageNotFoundError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise ImageReadError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    _refuse_irregular(str(path), mode)
 
 
-def read_image(source: str | os.PathLike[str], max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+def _refuse_irregular(name: str, mode: int) -> None:
+    why = not_regular_reason(mode)
+    if why is not None:
+        hint = "" if stat.S_ISDIR(mode) else "; only regular image files are read"
+        raise NotRegularFileError(f"{name}: {why}{hint}")
+
+
+def read_file_bytes(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of a regular file; a FIFO, device, socket or directory is refused, never opened for reading.
+
+    The file is opened non-blocking (opening a FIFO would otherwise wait for a writer) and
+    checked on the open descriptor, so a path swapped after a check cannot slip through.
+    """
+    name = str(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise ImageNotFoundError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise NotRegularFileError(f"{name}: is a directory, not an image") from None
+    except OSError as exc:
+        raise ImageReadError(f"{name}: cannot read ({exc.strerror or exc})") from None
+    try:
+        _refuse_irregular(name, os.fstat(fd).st_mode)
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read()
+    except OSError as exc:
+        raise ImageReadError(f"{name}: cannot read ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
+
+
+def read_image(source: str | os.PathLike[str], max_pixels: int = DEFAULT_MAX_PIXELS,
+               timeout: float = DEFAULT_URL_TIMEOUT_S) -> np.ndarray:
     """Read an image file or http(s) URL as ``uint8`` (H, W, 3) RGB.
 
+    Only regular files are read; a URL must download within ``timeout`` seconds overall.
+
     Raises:
-        ImageReadError: the file is missing, not an image, corrupt or truncated, or has
-            more than ``max_pixels`` pixels. The message names the file.
+        ImageReadError: the file is missing, not a regular file, not an image, corrupt or
+            truncated, or has more than ``max_pixels`` pixels; the URL cannot be downloaded
+            in time. The subclass says which (see ``pixelwise.errors``); the message names
+            the file.
     """
     name = str(source)
     if is_url(name):
-        return decode_image(_fetch(name), name, max_pixels)
-    path = Path(source)
-    if not path.exists():
-        raise ImageReadError(f"{name}: no such file")
-    if path.is_dir():
-        raise ImageReadError(f"{name}: is a directory, not an image")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ImageReadError(f"{name}: cannot read ({exc.strerror or exc})") from None
-    return decode_image(data, name, max_pixels)
+        return decode_image(fetch_url(name, timeout), name, max_pixels)
+    return decode_image(read_file_bytes(source), name, max_pixels)
+
+
+def _bomb_limit() -> int | None:
+    """Pillow's own refusal threshold (2x ``Image.MAX_IMAGE_PIXELS``), as the application left it."""
+    from PIL import Image
+
+    return None if Image.MAX_IMAGE_PIXELS is None else 2 * int(Image.MAX_IMAGE_PIXELS)
+
+
+def _too_large(name: str, pixels: int | None, limit: int, hw: tuple[int, int] | None = None) -> ImageTooLargeError:
+    size = f"{hw[0]}x{hw[1]} image has " if hw else "image has "
+    count = f"{pixels / 1e6:.0f} MP" if pixels is not None else "too many MP"
+    return ImageTooLargeError(f"{name}: {size}{count}, more than the limit of {limit / 1e6:.0f} MP; "
+                              "downscale it or raise max_pixels")
 
 
 def decode_image(data: bytes, name: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
-    """Decode encoded image bytes (PNG, JPEG, ...) to ``uint8`` (H, W, 3) RGB."""
+    """Decode encoded image bytes (PNG, JPEG, ...) to ``uint8`` (H, W, 3) RGB.
+
+    Two limits apply: ``max_pixels`` (checked from the header, before decoding) and Pillow's
+    process-wide decompression-bomb guard (``PIL.Image.MAX_IMAGE_PIXELS``), which this
+    function leaves as it is.
+    """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     if not data:
-        raise ImageReadError(f"{name}: empty file")
+        raise ImageDecodeError(f"{name}: empty file")
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            Image.MAX_IMAGE_PIXELS = None  # we apply our own limit below, before decoding
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit decides
             img = Image.open(_io.BytesIO(data))
             w, h = img.size
             if w * h > max_pixels:
-                raise ImageReadError(
-                    f"{name}: {h}x{w} image has {w * h / 1e6:.0f} MP, more than the limit of "
-                    f"{max_pixels / 1e6:.0f} MP; downscale it or raise max_pixels"
-                )
+                raise _too_large(name, w * h, max_pixels, (h, w))
             img.load()
             img = ImageOps.exif_transpose(img)
     except ImageReadError:
         raise
+    except Image.DecompressionBombError as exc:
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        limit = min(max_pixels, _bomb_limit() or max_pixels)
+        raise _too_large(name, int(found.group(1)) if found else None, limit) from None
     except UnidentifiedImageError:
-        raise ImageReadError(f"{name}: not an image (unrecognised format)") from None
+        raise ImageDecodeError(f"{name}: not an image (unrecognised format)") from None
     except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageReadError(f"{name}: corrupt or truncated image ({exc})") from None
-    except Image.DecompressionBombError as exc:  # pragma: no cover - limit disabled above
-        raise ImageReadError(f"{name}: {exc}") from None
+        raise ImageDecodeError(f"{name}: corrupt or truncated image ({exc})") from None
     return _pil_to_rgb(img)
 
 
