@@ -1,0 +1,135 @@
+"""OpenVINO (``pip install 'pixelwise[openvino]'``): the only importer of ``openvino``.
+
+It reads the same ``.onnx`` files directly (no conversion step), compiles them for the CPU
+with a latency hint, ``INFERENCE_NUM_THREADS`` = the configured threads and
+``INFERENCE_PRECISION_HINT`` from the precision (fp32 is pinned explicitly: on CPUs with
+AMX/AVX512-BF16 OpenVINO would otherwise run bf16). Compiled models are cached in
+``config.cache_dir`` (OpenVINO's ``CACHE_DIR``), so a second load is quick. bf16 and fp16
+run only where the CPU plugin lists them in ``OPTIMIZATION_CAPABILITIES``; int8 means a
+quantized model file.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from typing import Any
+
+import numpy as np
+
+from ...errors import ModelError
+from .base import SessionConfig, TensorInfo, describe_signature, file_precision, model_path
+
+__all__ = ["OpenVinoSession", "cpu_precisions", "version", "is_available"]
+
+_HINTS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}
+_DTYPES = {"f32": "tensor(float)", "f16": "tensor(float16)", "bf16": "tensor(bfloat16)", "u8": "tensor(uint8)",
+           "i8": "tensor(int8)", "i32": "tensor(int32)", "i64": "tensor(int64)", "boolean": "tensor(bool)"}
+
+
+def is_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("openvino") is not None
+
+
+def version() -> str:
+    import openvino as ov
+
+    return str(ov.get_version()).split("-")[0]
+
+
+@functools.lru_cache(maxsize=1)
+def _core() -> Any:
+    import openvino as ov
+
+    return ov.Core()
+
+
+def cpu_precisions() -> tuple[str, ...]:
+    """Precisions the OpenVINO CPU plugin can run on this machine (from OPTIMIZATION_CAPABILITIES)."""
+    caps = set(_core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"))
+    names = {"FP32": "fp32", "BF16": "bf16", "FP16": "fp16", "INT8": "int8"}
+    return tuple(p for cap, p in names.items() if cap in caps)
+
+
+def _check_precision(requested: str | None, actual: str, source: str) -> str:
+    if requested is None or requested == actual:
+        return actual
+    if requested == "int8":
+        raise ModelError(f"{source}: --precision int8 needs a quantized model file; make one with "
+                         "'pixelwise quantize MODEL.onnx --calib DIR' (or use --int8 for the default model)")
+    if actual == "int8":
+        raise ModelError(f"{source}: this file is quantized (INT8); for {requested} use its FP32 model file")
+    if requested not in cpu_precisions():
+        raise ModelError(f"{source}: this CPU cannot run {requested} with OpenVINO (its CPU plugin offers "
+                         f"{', '.join(cpu_precisions())}; bf16 needs AVX512-BF16 or AMX, fp16 needs AVX512-FP16 "
+                         "or AMX-FP16); use --precision fp32")
+    return requested
+
+
+class OpenVinoSession:
+    """A model compiled by OpenVINO for the CPU: inputs, outputs, metadata and ``run``.
+
+    Thread-safe: each calling thread gets its own infer request.
+    """
+
+    backend = "openvino"
+
+    def __init__(self, model: str | os.PathLike[str] | bytes, config: SessionConfig = SessionConfig()) -> None:
+        path = model_path(model, self.backend)
+        self.config = config
+        self.source = str(path)
+        self.precision = _check_precision(config.precision, file_precision(path), self.source)
+        core = _core()
+        try:
+            ov_model = core.read_model(str(path))
+            self._compiled = core.compile_model(ov_model, "CPU", _compile_config(config, self.precision))
+        except RuntimeError as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ModelError(f"{self.source}: OpenVINO cannot load this model ({first[:200]}); "
+                             "use --backend onnxruntime") from None
+        self.inputs = tuple(_tensor_info(p) for p in ov_model.inputs)
+        self.outputs = tuple(_tensor_info(p) for p in ov_model.outputs)
+        self.metadata = _metadata(ov_model)
+        self._ports = {o.name: i for i, o in enumerate(self.outputs)}
+        self._local = threading.local()
+
+    def run(self, feed: dict[str, np.ndarray], outputs: list[str] | None = None) -> list[np.ndarray]:
+        request = getattr(self._local, "request", None)
+        if request is None:
+            request = self._local.request = self._compiled.create_infer_request()
+        result = request.infer(feed)
+        values = list(result.values())
+        names = outputs or [o.name for o in self.outputs]
+        return [np.array(values[self._ports[n]], copy=True) for n in names]  # the request reuses its buffers
+
+    def describe(self) -> str:
+        return describe_signature(self)
+
+
+def _compile_config(config: SessionConfig, precision: str) -> dict[str, Any]:
+    props: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY"}
+    if config.threads > 0:
+        props["INFERENCE_NUM_THREADS"] = config.threads
+    if precision in _HINTS:
+        props["INFERENCE_PRECISION_HINT"] = _HINTS[precision]
+    if config.cache_dir:
+        os.makedirs(config.cache_dir, exist_ok=True)
+        props["CACHE_DIR"] = str(config.cache_dir)
+    return props
+
+
+def _tensor_info(port: Any) -> TensorInfo:
+    shape = tuple(d.get_length() if d.is_static else None for d in port.get_partial_shape())
+    kind = port.get_element_type().get_type_name()
+    return TensorInfo(port.get_any_name(), shape, _DTYPES.get(kind, f"tensor({kind})"))
+
+
+def _metadata(ov_model: Any) -> dict[str, str]:
+    """ONNX metadata_props, which OpenVINO keeps in the model's rt_info under 'framework'."""
+    info = ov_model.get_rt_info()
+    if "framework" not in info:
+        return {}
+    return {str(k): v.astype(str) if hasattr(v, "astype") else str(v) for k, v in info["framework"].items()}
