@@ -8,6 +8,7 @@ Drawing and saving are delegated to ``pixelwise.vis`` / ``pixelwise.io`` (lazy i
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,6 +131,7 @@ class Result:
         confidence: (H, W) float32 probability of the winning class, when requested.
         path: where the image came from, if it came from a file or URL.
         timings_ms: per-stage times (preprocess, inference, postprocess).
+        backend: the engine path that ran the model, "backend/precision" (e.g. "onnxruntime/fp32").
         min_area: smallest region (pixels) that becomes an instance of a semantic model.
     """
 
@@ -143,6 +145,7 @@ class Result:
     timestamp: float | None = None
     min_area: int = 64
     _instances: Instances | None = field(default=None, repr=False)
+    backend: str | None = None
 
     def __post_init__(self) -> None:
         _check("image", self.image, (None, None, 3), "u")
@@ -290,6 +293,7 @@ class Result:
             "areas": self.areas(),
             "instances": objects,
             "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
+            **({"backend": self.backend} if self.backend else {}),
             **({"frame_index": self.frame_index} if self.frame_index is not None else {}),
         }
 
@@ -321,6 +325,24 @@ class Result:
         from .vis.overlay import draw_result
 
         return draw_result(self, alpha=alpha, legend=legend, boxes=boxes)
+
+    def cutout(self, classes: Sequence[str | int] | None = None) -> np.ndarray:
+        """(H, W, 4) uint8 RGBA: the person (or ``classes``) with a soft alpha; see vis.background."""
+        from .vis.background import cutout
+
+        return cutout(self, classes)
+
+    def composite(self, background: np.ndarray | tuple[int, int, int] | None = None, blur: float | None = None,
+                  classes: Sequence[str | int] | None = None) -> np.ndarray:
+        """(H, W, 3) RGB: the person over ``background`` (image or colour), or the photo with its
+        background blurred by ``blur`` (sigma, pixels)."""
+        from .vis import background as bg
+
+        if (background is None) == (blur is None):
+            raise ValueError("composite() takes either background= or blur=")
+        if blur is not None:
+            return bg.blur_background(self, blur, classes)
+        return bg.composite(self, background, classes)
 
     def save(self, path: str, alpha: float = 0.5) -> str:
         """Save the overlay (image suffix), the class-id mask (``*.mask.png`` / ``.npy``) or JSON."""

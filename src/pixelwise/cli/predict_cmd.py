@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from ..errors import PixelwiseError
+from .effects import add_effect_options, effect_note, wants_effects, write_effects
 from .options import hw
 
 __all__ = ["add_parser", "run", "add_model_options", "segmenter_from_args"]
@@ -57,6 +58,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--masks", choices=["rle", "polygons", "none"], default="rle", help="instance masks in JSON")
     p.add_argument("--recursive", action="store_true", help="look into sub-folders of directories")
     p.add_argument("--quiet", action="store_true", help="one line per image, no area tables")
+    add_effect_options(p)
     p.set_defaults(run=run)
 
 
@@ -102,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         from ..errors import InputError
 
         raise InputError(f"--alpha must be between 0 and 1, got {args.alpha}")
-    seg = segmenter_from_args(args, confidence=args.confidence)
+    seg = segmenter_from_args(args, confidence=args.confidence or wants_effects(args))
     used: set[str] = set()
     failed: list[PixelwiseError] = []
     done = 0
@@ -115,6 +117,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             stem = _unique_stem(source, used)
             _write_outputs(outcome, args.out, stem, args.alpha, args.masks)
+            if wants_effects(args):
+                write_effects(outcome, args.out, stem, args)
         except PixelwiseError as exc:
             failed.append(exc)
             print(f"pixelwise: error: {exc}", file=sys.stderr)
@@ -126,6 +130,8 @@ def run(args: argparse.Namespace) -> int:
               f"infer {t['inference']:.1f}, post {t['postprocess']:.1f}) -> {args.out / stem}_*")
         if not args.quiet:
             print(_area_table(outcome))
+        if wants_effects(args) and (note := effect_note(outcome)):
+            print(note)
     total = time.perf_counter() - t_start
     print(f"{done} image(s) segmented in {total:.2f} s, {len(failed)} failed; outputs in {args.out}")
     if failed:

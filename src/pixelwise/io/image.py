@@ -269,14 +269,19 @@ def encode_png(array: np.ndarray, compression: int = 1) -> bytes:
 
 
 def write_image(path: str | os.PathLike[str], image: np.ndarray, quality: int = 95) -> Path:
-    """Write an RGB (H, W, 3) or single-channel (H, W) uint8 image; format from the suffix."""
+    """Write an RGB (H, W, 3), RGBA (H, W, 4) or single-channel (H, W) uint8 image; format from the suffix."""
     import cv2
 
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in IMAGE_SUFFIXES:
         raise ImageReadError(f"{path}: unsupported image suffix {suffix!r}; use one of {', '.join(IMAGE_SUFFIXES)}")
-    arr = image[..., ::-1] if image.ndim == 3 else image
+    if image.ndim == 3 and image.shape[2] == 4:
+        if suffix != ".png":
+            raise ImageReadError(f"{path}: an image with transparency needs a .png name, got {suffix!r}")
+        arr = image[..., [2, 1, 0, 3]]
+    else:
+        arr = image[..., ::-1] if image.ndim == 3 else image
     params = [cv2.IMWRITE_JPEG_QUALITY, quality] if suffix in (".jpg", ".jpeg") else []
     ok, buf = cv2.imencode(suffix, np.ascontiguousarray(arr), params)
     if not ok:  # pragma: no cover
