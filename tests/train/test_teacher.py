@@ -1,0 +1,39 @@
+"""The training-time teacher (DeepLab v3 VOC, TFLite) finds the person in a people photo."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.conftest import SHARED
+
+TEACHER = SHARED / "models" / "teachers" / "deeplabv3_257_mv_gpu.tflite"
+PEOPLE = SHARED / "datasets" / "people"
+
+
+def test_teacher_person_probability_matches_the_label() -> None:
+    pytest.importorskip("ai_edge_litert", reason="the train extra (ai-edge-litert) is not installed")
+    if not TEACHER.is_file() or not PEOPLE.is_dir():
+        pytest.skip(f"teacher or people data not found under {SHARED}")
+    from PIL import Image
+
+    from pixelwise.train.teacher import Teacher
+
+    image_rel, mask_rel = (PEOPLE / "val.txt").read_text().split("\n")[0].split()
+    image = np.array(Image.open(PEOPLE / image_rel).convert("RGB"))
+    label = np.array(Image.open(PEOPLE / mask_rel))
+    prob = Teacher(TEACHER, threads=1)(image)
+    assert prob.shape == label.shape and prob.dtype == np.float32
+    assert 0.0 <= prob.min() and prob.max() <= 1.0
+    valid = label != 255
+    pred, true = (prob > 0.5) & valid, (label == 1) & valid
+    assert (pred & true).sum() / max((pred | true).sum(), 1) > 0.6
+
+
+def test_missing_teacher_file_is_a_clear_error(tmp_path) -> None:
+    pytest.importorskip("ai_edge_litert", reason="the train extra (ai-edge-litert) is not installed")
+    from pixelwise.errors import InputError
+    from pixelwise.train.teacher import Teacher
+
+    with pytest.raises(InputError, match="no such teacher"):
+        Teacher(tmp_path / "nope.tflite")
