@@ -154,3 +154,121 @@ def test_ray_engine_matches_local_byte_for_byte(tmp_path, rgb_model):
     for path, rec in a.items():
         assert rec["mask"] == b[path]["mask"]
         assert (tmp_path / "local" / rec["mask"]).read_bytes() == (tmp_path / "ray" / rec["mask"]).read_bytes()
+
+
+def test_any_spelling_of_the_same_input_is_already_complete(tmp_path, rgb_model, monkeypatch):
+    make_images(tmp_path / "in", 4)
+    (tmp_path / "work").mkdir()
+    out = tmp_path / "out"
+    first = run_batch(tmp_path / "in", cfg(out, rgb_model))
+    assert first.processed == 4
+    monkeypatch.chdir(tmp_path / "work")
+    (tmp_path / "link").symlink_to(tmp_path / "in")
+    for spelling in ("../in", "../in/", "../work/../in", "../link", str(tmp_path / "in" / "*.png")):
+        again = run_batch(spelling, cfg(out, rgb_model))
+        assert (again.total, again.skipped, again.processed) == (4, 4, 0), spelling
+    (tmp_path / "list.txt").write_text("in/img0000.png\n./in/img0000.png\n" + str(tmp_path / "in/img0001.png") + "\n")
+    assert run_batch(tmp_path / "list.txt", cfg(out, rgb_model)).processed == 0
+    assert len(list((out / "masks").glob("*.png"))) == 4  # one mask per image
+    assert sorted(read_index(out)) == sorted(str(p) for p in (tmp_path / "in").glob("*.png"))
+
+
+def test_a_fifo_in_a_manifest_is_refused_not_waited_on(tmp_path, rgb_model):
+    make_images(tmp_path / "imgs", 2)
+    os.mkfifo(tmp_path / "pipe.png")
+    (tmp_path / "list.txt").write_text("imgs/img0000.png\npipe.png\n/dev/zero\nimgs/img0001.png\n")
+    s = run_batch(tmp_path / "list.txt", cfg(tmp_path / "out", rgb_model, workers=1))
+    assert (s.processed, s.failed) == (4, 2)
+    index = read_index(tmp_path / "out")
+    assert "pipe.png: is a FIFO (named pipe)" in index[str(tmp_path / "pipe.png")]["error"]
+    assert "/dev/zero: is a character device" in index["/dev/zero"]["error"]
+    assert index[str(tmp_path / "imgs/img0001.png")]["status"] == "ok"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--workers", "-1"], "argument --workers: expected a whole number >= 0"),
+    (["--threads", "x"], "argument --threads: expected a whole number >= 0"),
+    (["--timeout", "0"], "argument --timeout: expected a positive number of seconds"),
+])
+def test_bad_counts_exit_2_in_one_line(tmp_path, rgb_model, cli, args, message):
+    make_images(tmp_path / "imgs", 1)
+    r = cli("batch", tmp_path / "imgs", "--out", tmp_path / "out", "--model", rgb_model, *args)
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_bad_counts_in_the_api_raise_our_error(tmp_path):
+    from pixelwise.errors import OptionError
+
+    with pytest.raises(OptionError, match="workers must be a whole number >= 0 .*got -1"):
+        BatchConfig(out=tmp_path, workers=-1)
+    with pytest.raises(OptionError, match="engine must be 'local' or 'ray'"):
+        BatchConfig(out=tmp_path, engine="spark")
+
+
+def test_corrupt_parquet_manifest_exits_2_naming_the_file(tmp_path, rgb_model, cli):
+    pytest.importorskip("pyarrow")
+    (tmp_path / "m.parquet").write_bytes(b"PAR1 this is not parquet at all PAR1")
+    r = cli("batch", tmp_path / "m.parquet", "--out", tmp_path / "out", "--model", rgb_model)
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "m.parquet: not a readable Parquet manifest" in lines[0], r.stderr
+
+
+@pytest.fixture
+def stalled_url():
+    """A URL on 127.0.0.1 whose body never comes; ``hits`` is set once a client waits on it."""
+    import http.server
+    import threading
+
+    stop, hits = threading.Event(), threading.Event()
+
+    class Stall(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            hits.set()
+            stop.wait(60)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Stall)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/slow.png", hits
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_workers_die_with_a_killed_parent(tmp_path, rgb_model, stalled_url, sig):
+    """A worker stuck on a download and an idle one: both (and the resource tracker) end with the parent."""
+    from tests.batch.procs import alive, cmdline, descendants, wait_gone
+
+    url, hits = stalled_url
+    make_images(tmp_path / "imgs", 3)
+    (tmp_path / "list.txt").write_text(f"{url}\nimgs/img0000.png\n")
+    cmd = [sys.executable, "-m", "pixelwise", "batch", str(tmp_path / "list.txt"), "--out", str(tmp_path / "out"),
+           "--model", str(rgb_model), "--engine", "local", "--workers", "2", "--threads", "1", "--quiet"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    children: set[int] = set()
+    try:
+        assert hits.wait(60), "the batch never reached the stalled URL"
+        deadline = time.monotonic() + 30
+        while len(children := descendants(proc.pid)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)  # two workers and the resource tracker
+        assert len(children) >= 3, [cmdline(p) for p in children]
+        os.kill(proc.pid, sig)
+        proc.wait(10)
+        left = wait_gone(children, 5)
+        assert not left, [cmdline(p) for p in left]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for pid in alive(children):  # never leave a process behind, even when the test fails
+            os.kill(pid, signal.SIGKILL)

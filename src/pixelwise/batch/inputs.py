@@ -1,62 +1,48 @@
-"""What a batch processes: a directory, a glob, or a manifest (txt, CSV or Parquet)."""
+"""What a batch processes: a directory (with sub-folders), a glob, an image, or a manifest.
+
+The expansion is :func:`pixelwise.io.inputs.resolve_inputs`; a batch keys each image by its
+resolved path (or URL), so ``batch ../in`` after ``batch /abs/in`` finds the same images
+already complete, and an image listed twice is processed once.
+"""
 
 from __future__ import annotations
 
-import csv
-import glob
 import hashlib
 from pathlib import Path
 
-from ..errors import InputError
-from ..io.image import IMAGE_SUFFIXES, is_url
+from ..errors import ImageNotFoundError, InputError
+from ..io.inputs import MANIFEST_SUFFIXES, ImageItem, resolve_inputs
 
-__all__ = ["list_inputs", "output_key"]
-
-MANIFEST_SUFFIXES = (".txt", ".csv", ".parquet")
+__all__ = ["MANIFEST_SUFFIXES", "list_items", "list_inputs", "output_key"]
 
 
-def _manifest(path: Path) -> list[str]:
-    if path.suffix == ".txt":
-        return [ln.strip() for ln in path.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
-    if path.suffix == ".csv":
-        with path.open(newline="") as f:
-            reader = csv.DictReader(f)
-            column = next((c for c in ("path", "url", "image") if c in (reader.fieldnames or [])), None)
-            if column is None:
-                raise InputError(f"{path}: CSV manifest needs a 'path', 'url' or 'image' column")
-            return [row[column] for row in reader if row[column]]
-    try:
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise InputError(f"{path}: reading Parquet manifests needs pyarrow (pip install pyarrow)") from None
-    table = pq.read_table(path)
-    column = next((c for c in ("path", "url", "image") if c in table.column_names), None)
-    if column is None:
-        raise InputError(f"{path}: Parquet manifest needs a 'path', 'url' or 'image' column")
-    return [str(v) for v in table.column(column).to_pylist() if v]
+def list_items(source: str | Path) -> list[ImageItem]:
+    """The images of ``source`` in a stable order (manifest order, else sorted), one per resolved path.
+
+    Items of a manifest that cannot be read (missing, a FIFO, ...) keep their error.
+
+    Raises:
+        InputError: ``source`` itself gives no image (missing, empty, unreadable manifest).
+    """
+    name = str(source)
+    items = resolve_inputs([name], recursive=True, manifests=True)
+    if len(items) == 1 and items[0].error is not None and items[0].source == name:
+        err = items[0].error
+        if isinstance(err, ImageNotFoundError):
+            raise InputError(f"{name}: no such directory, glob, manifest or image") from None
+        raise err
+    unique: dict[str, ImageItem] = {}
+    for item in items:
+        unique.setdefault(item.key, item)
+    return list(unique.values())
 
 
 def list_inputs(source: str | Path) -> list[str]:
-    """Paths/URLs to process, in a stable order (manifest order, else sorted by name)."""
-    name = str(source)
-    path = Path(name)
-    if path.is_dir():
-        items = sorted(str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-    elif path.is_file() and path.suffix.lower() in MANIFEST_SUFFIXES:
-        base = path.parent
-        items = [i if is_url(i) or Path(i).is_absolute() else str(base / i) for i in _manifest(path)]
-    elif glob.has_magic(name):
-        items = sorted(p for p in glob.glob(name, recursive=True) if Path(p).suffix.lower() in IMAGE_SUFFIXES)
-    elif path.is_file():
-        items = [name]
-    else:
-        raise InputError(f"{name}: no such directory, glob, manifest or image")
-    if not items:
-        raise InputError(f"{name}: no images to process")
-    return list(dict.fromkeys(items))  # duplicates in a manifest are processed once
+    """The resolved paths (or URLs) a batch of ``source`` processes, in order."""
+    return [item.key for item in list_items(source)]
 
 
 def output_key(source: str) -> str:
-    """A stable, unique file stem for an input: its name plus a short hash of the full path."""
+    """A stable, unique file stem for an input: its name plus a short hash of its resolved path."""
     stem = Path(source.split("?")[0]).stem or "image"
     return f"{stem}-{hashlib.sha1(source.encode()).hexdigest()[:10]}"

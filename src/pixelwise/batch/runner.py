@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import PixelwiseRuntimeError
+from ..errors import OptionError, PixelwiseRuntimeError
+from ..io.download import DEFAULT_URL_TIMEOUT_S
 from ..io.image import atomic_write_bytes
+from ..io.inputs import ImageItem, resolve_key
 from .index import BatchIndex, read_index
-from .inputs import list_inputs
+from .inputs import list_items
 from .work import WorkConfig
 
 __all__ = ["BatchConfig", "BatchSummary", "run_batch", "is_complete"]
@@ -29,6 +31,17 @@ class BatchConfig:
     force: bool = False
     ray_address: str | None = None
     progress: bool = True
+    timeout: float = DEFAULT_URL_TIMEOUT_S  # seconds for each URL download, overall
+
+    def __post_init__(self) -> None:
+        if self.engine not in ("local", "ray"):
+            raise OptionError(f"engine must be 'local' or 'ray', got {self.engine!r}")
+        for name, value, meaning in (("workers", self.workers, "one per core"),
+                                     ("threads", self.threads, "cores / workers")):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise OptionError(f"{name} must be a whole number >= 0 (0: {meaning}), got {value!r}")
+        if not self.timeout > 0:
+            raise OptionError(f"timeout must be a positive number of seconds, got {self.timeout!r}")
 
 
 @dataclass(frozen=True)
@@ -73,28 +86,44 @@ def _close_quietly(engine, index: BatchIndex) -> None:  # noqa: ANN001
         pass
 
 
+def _error_record(item: ImageItem) -> dict[str, Any]:
+    """The index record of an input the resolver refused (missing, a FIFO, ...): no worker sees it."""
+    return {"path": item.key, "status": "error", "error": str(item.error), "error_kind": "input", "seconds": 0.0}
+
+
+def _previous(out: Path) -> dict[str, dict[str, Any]]:
+    """The index so far, keyed by resolved path (also for records an older version keyed as typed)."""
+    return {resolve_key(k): r for k, r in read_index(out).items()}
+
+
 def run_batch(source: str | Path, config: BatchConfig) -> BatchSummary:
     from tqdm import tqdm
 
     from .engines import run_local, run_ray
 
     t0 = time.perf_counter()
-    items = list_inputs(source)
+    items = list_items(source)
     out = Path(config.out)
     _prepare_out(out)
-    previous = read_index(out)
-    todo = [p for p in items if config.force or not is_complete(previous.get(p), out)]
+    previous = _previous(out)
+    todo = [i for i in items if config.force or not is_complete(previous.get(i.key), out)]
+    refused = [_error_record(i) for i in todo if i.error is not None]
+    paths = [i.key for i in todo if i.error is None]
     cores = os.cpu_count() or 1
     workers = config.workers or cores
     threads = config.threads or max(1, cores // workers)
-    work = WorkConfig(out=str(out), model=config.model, threads=threads, overlay=config.overlay)
-    engine = run_ray(todo, work, workers, config.ray_address) if config.engine == "ray" else run_local(
-        todo, work, workers)
+    work = WorkConfig(out=str(out), model=config.model, threads=threads, overlay=config.overlay,
+                      timeout=config.timeout)
+    engine = run_ray(paths, work, workers, config.ray_address) if config.engine == "ray" else run_local(
+        paths, work, workers)
     index = BatchIndex(out)
-    failed, errors = 0, []
+    for record in refused:
+        index.append(record)
+    failed, errors = len(refused), [r["error"] for r in refused]
     bar = tqdm(total=len(todo), desc="segmenting", unit="img", disable=not config.progress or not todo,
                file=sys.stderr, dynamic_ncols=True)
     try:
+        bar.update(len(refused))
         for record in engine:
             index.append(record)
             bar.update(1)

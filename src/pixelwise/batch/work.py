@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import PixelwiseError, PixelwiseRuntimeError
+from ..io.download import DEFAULT_URL_TIMEOUT_S
 from ..io.image import read_image, write_image
 from ..io.sinks import write_mask
 from ..segmenter import Segmenter
@@ -23,6 +24,7 @@ class WorkConfig:
     threads: int = 1
     overlay: bool = False
     alpha: float = 0.5
+    timeout: float = DEFAULT_URL_TIMEOUT_S  # seconds for each URL download, overall
 
 
 def mask_path(out: Path, source: str) -> Path:
@@ -41,7 +43,7 @@ class Worker:
         t0 = time.perf_counter()
         record: dict[str, Any] = {"path": source, "status": "ok", "error": None}
         try:
-            image = read_image(source, self.seg.max_pixels)
+            image = read_image(source, self.seg.max_pixels, self.config.timeout)
             res = self.seg.predict_array(image, source)
             mask = write_mask(mask_path(self.out, source), res)
             record.update(mask=str(mask.relative_to(self.out)), mask_bytes=mask.stat().st_size,

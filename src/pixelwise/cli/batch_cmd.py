@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from .options import add_timeout_option, non_negative_int
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("batch", help="segment many images (directory, glob, or txt/CSV/Parquet manifest)")
@@ -14,11 +16,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default="default", help="known model name or .onnx path")
     p.add_argument("--engine", choices=["local", "ray"], default="local")
     p.add_argument("--address", default=None, help="Ray cluster address (--engine ray); default: start one here")
-    p.add_argument("--workers", type=int, default=0, help="worker processes / Ray actors (0: one per core)")
-    p.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads per worker (0: cores / workers)")
+    p.add_argument("--workers", type=non_negative_int, default=0,
+                   help="worker processes / Ray actors (0: one per core)")
+    p.add_argument("--threads", type=non_negative_int, default=0,
+                   help="ONNX Runtime threads per worker (0: cores / workers)")
     p.add_argument("--overlay", action="store_true", help="also write overlay JPEGs")
     p.add_argument("--force", action="store_true", help="redo images that are already complete")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_timeout_option(p)
     p.set_defaults(run=run)
 
 
@@ -26,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
     from ..batch import BatchConfig, run_batch
 
     cfg = BatchConfig(out=args.out, model=args.model, engine=args.engine, workers=args.workers, threads=args.threads,
-                      overlay=args.overlay, force=args.force, ray_address=args.address, progress=not args.quiet)
+                      overlay=args.overlay, force=args.force, ray_address=args.address, progress=not args.quiet,
+                      timeout=args.timeout)
     s = run_batch(args.input, cfg)
     for err in s.errors[:20]:
         print(f"pixelwise: error: {err}", file=sys.stderr)

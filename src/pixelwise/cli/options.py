@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["hw", "float_pair"]
+__all__ = ["hw", "float_pair", "non_negative_int", "positive_seconds", "add_timeout_option"]
 
 
 def hw(text: str) -> tuple[int, int]:
@@ -30,3 +30,33 @@ def float_pair(text: str) -> tuple[float, float]:
     if not 0 < lo <= hi:
         raise argparse.ArgumentTypeError(f"expected 0 < LOW <= HIGH, got {text!r}")
     return lo, hi
+
+
+def non_negative_int(text: str) -> int:
+    """A whole number >= 0 (0 usually meaning "automatic")."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0 (0: automatic), got {text!r}")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def add_timeout_option(p: argparse.ArgumentParser) -> None:
+    """``--timeout``: the overall deadline of each URL download, for commands that accept URLs."""
+    from ..io.download import DEFAULT_URL_TIMEOUT_S
+
+    p.add_argument("--timeout", type=positive_seconds, default=DEFAULT_URL_TIMEOUT_S, metavar="SECONDS",
+                   help="give up on a URL that has not downloaded in this many seconds "
+                        f"(default {DEFAULT_URL_TIMEOUT_S:g})")
