@@ -1,7 +1,8 @@
 """Engines run the per-image Worker over many inputs and yield records as they finish.
 
 local: a process pool (``spawn``), one Worker (one ONNX Runtime session) per process, a
-bounded number of images in flight. ray: Ray Data, ``from_items`` -> ``map_batches`` with
+bounded number of images in flight; the workers end with the parent process, however it
+ends (see ``lifeline``). ray: Ray Data, ``from_items`` -> ``map_batches`` with
 an actor pool, one Worker per actor.
 """
 
@@ -9,11 +10,13 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
 
 from ..errors import InputError
+from .lifeline import die_with_parent
 from .work import WorkConfig, Worker
 
 __all__ = ["run_local", "run_ray"]
@@ -21,8 +24,9 @@ __all__ = ["run_local", "run_ray"]
 _PROCESS_WORKER: Worker | None = None  # one per worker process (set by the pool initializer)
 
 
-def _init(config: WorkConfig) -> None:
+def _init(config: WorkConfig, parent_pid: int) -> None:
     global _PROCESS_WORKER
+    die_with_parent(parent_pid)  # before loading the model: a dead parent's worker does no work
     _PROCESS_WORKER = Worker(config)
 
 
@@ -33,7 +37,8 @@ def _process(source: str) -> dict[str, Any]:
 
 def run_local(items: list[str], config: WorkConfig, workers: int, in_flight: int = 4) -> Iterator[dict[str, Any]]:
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init, initargs=(config,)) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init,
+                             initargs=(config, os.getpid())) as pool:
         pending: set[Future] = set()
         it = iter(items)
         try:
