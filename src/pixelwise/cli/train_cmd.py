@@ -66,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
         data=args.data, out=args.out, epochs=args.epochs, batch=args.batch, crop_hw=args.crop,
         scale_range=args.scale, lr=args.lr, seed=args.seed, threads=args.threads, val_every=args.val_every,
         init=_resolve_init(args.init), resume=args.resume, train_on_val=args.train_on_val,
-        max_batches=args.max_batches, net=NETS[args.net], augment=args.augment, teacher=args.teacher, distill_weight=args.distill_weight, skip_bad=args.skip_bad,
+        max_batches=args.max_batches, net=NETS[args.net], augment=args.augment, teacher=args.teacher,
+        distill_weight=args.distill_weight, skip_bad=args.skip_bad,
         command="pixelwise " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
     )
     summary = train(cfg)
