@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .engine.model import load_model
+from .engine.auto import AutoConfig, check_images, open_model
 from .engine.predictor import PredictOptions, Predictor
 from .engine.session import SessionConfig
 from .errors import InputError, PixelwiseError
@@ -43,7 +43,13 @@ class Segmenter:
         min_area: smallest region (pixels) that counts as an instance of a semantic model.
         max_pixels: refuse images larger than this many pixels (a clear error, not an OOM).
         spec_overrides: ModelSpec fields to override (e.g. class names for a foreign model).
-        backend: "onnxruntime" (default) or "opencv" (OpenCV DNN runs the same ONNX file).
+        backend: "auto" (default: the fastest installed path that keeps the model's answers,
+            measured on first use and cached), "onnxruntime", "openvino" or "opencv".
+        precision: "auto", "fp32", "bf16", "fp16" or "int8" (int8 = a quantized model file).
+        force: run a path known to lose accuracy (OpenCV DNN on an INT8 file) instead of refusing.
+        self_check: False skips auto's first-use measurement (a cached choice still counts).
+        cache_dir: where auto's choices and OpenVINO's compiled models are cached
+            (default ``$PIXELWISE_CACHE`` or ``~/.cache/pixelwise``).
         tile: (height, width) tiles for images larger than that: each tile runs at full
             resolution and the logits are stitched (semantic models with dynamic input).
         spinning: let ONNX Runtime's threads spin between runs: a few % faster for a loop of
@@ -63,15 +69,17 @@ class Segmenter:
                  threads: int = 0, int8: bool = False, confidence: bool = False,
                  classes: Iterable[int | str] | None = None, conf: float = 0.25, iou: float = 0.7,
                  max_det: int = 300, min_area: int = 64, max_pixels: int = DEFAULT_MAX_PIXELS,
-                 spec_overrides: dict[str, Any] | None = None, backend: str = "onnxruntime",
+                 spec_overrides: dict[str, Any] | None = None, backend: str = "auto",
                  tile: tuple[int, int] | None = None, spinning: bool = False, low_res_masks: bool = False,
-                 min_conf: float | None = None) -> None:
+                 min_conf: float | None = None, precision: str = "auto", force: bool = False,
+                 self_check: bool = True, cache_dir: str | os.PathLike[str] | None = None) -> None:
         name = str(model)
         if int8 and name == "default":
             name = "default-int8"
         self.model_path = resolve_model(name)
-        session, spec = load_model(self.model_path, SessionConfig(threads=threads, spinning=spinning), spec_overrides,
-                                   backend)
+        session, spec, self.backend_choice = open_model(
+            self.model_path, SessionConfig(threads=threads, spinning=spinning, force=force), spec_overrides, backend,
+            precision, _auto_config(cache_dir, self_check))
         self.predictor = Predictor(session, spec)
         self.max_pixels = max_pixels
         self.options = PredictOptions(
@@ -187,3 +195,15 @@ def _check_min_conf(value: float | None) -> float | None:
     if value is not None and not 0.0 <= float(value) <= 1.0:
         raise InputError(f"min_conf must be between 0 and 1, got {value}")
     return None if value is None else float(value)
+
+
+def _auto_config(cache: str | os.PathLike[str] | None, self_check: bool) -> AutoConfig:
+    """auto's cache (atomic writes) and check images: the packaged street scene and crops of it."""
+    from .io.image import atomic_write_bytes
+    from .registry import cache_dir
+
+    def images() -> list[np.ndarray]:
+        return check_images(read_image(Path(__file__).parent / "assets" / "leuvenA.jpg"))
+
+    return AutoConfig(cache_dir=Path(cache) if cache is not None else cache_dir(), images=images,
+                      save=atomic_write_bytes, self_check=self_check)

@@ -118,7 +118,7 @@ def test_equivalent_to_ultralytics_on_camvid_val(imgsz):
     onnx = YOLO / f"yolo11n-seg-camvid-{imgsz}.onnx"
     if not onnx.is_file() or not VAL.is_dir():
         pytest.skip(f"{onnx} or CamVid val not found (../shared; CI has it)")
-    seg = pw.Segmenter(onnx, threads=2)
+    seg = pw.Segmenter(onnx, threads=2, backend="onnxruntime", precision="fp32")  # the equivalence is ORT FP32
     assert seg.spec.classes == ("car", "pedestrian", "bicyclist") and seg.spec.input_hw == (imgsz, imgsz)
     refs = sorted((YOLO / f"ref-val-{imgsz}").glob("*.npz"))
     assert len(refs) == 101

@@ -1,4 +1,4 @@
-"""ONNX Runtime and OpenCV DNN give the same answers on the same file."""
+"""The engine backends (ONNX Runtime, OpenVINO, OpenCV DNN) give the same answers on the same file."""
 
 from pathlib import Path
 
@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import pixelwise as pw
+from pixelwise.engine.backends import BACKENDS, SessionConfig, is_installed, is_quantized
 from pixelwise.engine.session import OpenCVSession, open_session
 from pixelwise.errors import ModelError
 
@@ -14,13 +15,13 @@ SAMPLE = Path(__file__).resolve().parents[2] / "src" / "pixelwise" / "assets" / 
 
 
 def test_opencv_backend_matches_onnxruntime_on_the_default_model(default_model_path):
-    a = pw.Segmenter(threads=1)(SAMPLE)
+    a = pw.Segmenter(threads=1, backend="onnxruntime")(SAMPLE)
     b = pw.Segmenter(backend="opencv")(SAMPLE)
     assert (a.semantic == b.semantic).mean() > 0.995
 
 
 def test_opencv_backend_on_a_tiny_dynamic_model(rgb_model, colour_image):
-    a = pw.Segmenter(rgb_model, threads=1)(colour_image)
+    a = pw.Segmenter(rgb_model, threads=1, backend="onnxruntime")(colour_image)
     b = pw.Segmenter(rgb_model, backend="opencv")(colour_image)
     assert (a.semantic == b.semantic).all()
 
@@ -30,7 +31,7 @@ def test_opencv_backend_matches_on_yolo_seg():
         pytest.skip(f"{YOLO} not found (../shared; CI has it)")
     camvid = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "camvid" / "val" / "0016E5_07975.png"
     src = camvid if camvid.is_file() else SAMPLE
-    a = pw.Segmenter(YOLO, threads=1, conf=0.25)(src).instances
+    a = pw.Segmenter(YOLO, threads=1, conf=0.25, backend="onnxruntime")(src).instances
     b = pw.Segmenter(YOLO, backend="opencv", conf=0.25)(src).instances
     assert len(a) == len(b) and len(a) > 0
     assert np.abs(a.scores - b.scores).max() < 1e-3
@@ -43,3 +44,144 @@ def test_unknown_backend_and_bytes(rgb_model):
     with pytest.raises(ModelError, match="needs a model file"):
         open_session(b"xx", backend="opencv")
     assert isinstance(open_session(rgb_model, backend="opencv"), OpenCVSession)
+
+
+# -- the backend interface, precisions and refusals ---------------------------------------------------------
+
+HAS_OPENVINO = is_installed("openvino")
+needs_openvino = pytest.mark.skipif(not HAS_OPENVINO,
+                                    reason="openvino not installed (pip install 'pixelwise[openvino]')")
+
+
+def make_qdq_onnx(path: Path) -> Path:
+    """A tiny quantized (QDQ) version of the RGB model: input -> Q -> DQ -> AveragePool -> logits."""
+    import json
+
+    import onnx
+    from onnx import TensorProto, helper
+
+    inp = helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, "height", "width"])
+    out = helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 3, None, None])
+    scale = helper.make_tensor("scale", TensorProto.FLOAT, [], [0.05])
+    zero = helper.make_tensor("zero", TensorProto.UINT8, [], [128])
+    nodes = [helper.make_node("QuantizeLinear", ["input", "scale", "zero"], ["q"]),
+             helper.make_node("DequantizeLinear", ["q", "scale", "zero"], ["dq"]),
+             helper.make_node("AveragePool", ["dq"], ["logits"], kernel_shape=[4, 4], strides=[4, 4])]
+    model = helper.make_model(helper.make_graph(nodes, "rgbq", [inp], [out], [scale, zero]),
+                              opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    entry = model.metadata_props.add()
+    entry.key, entry.value = "pixelwise.spec", json.dumps(
+        {"adapter": "semantic", "input_hw": [64, 96], "classes": ["red", "green", "blue"], "dynamic": True,
+         "name": "rgbq"})
+    onnx.save(model, str(path))
+    return path
+
+
+@pytest.fixture
+def qdq_model(tmp_path):
+    return make_qdq_onnx(tmp_path / "rgb_int8.onnx")
+
+
+def test_backends_report_their_precision_and_the_file_kind(rgb_model, qdq_model):
+    assert BACKENDS == ("onnxruntime", "openvino", "opencv")
+    assert not is_quantized(rgb_model) and is_quantized(qdq_model)
+    assert open_session(rgb_model).precision == "fp32" and open_session(qdq_model).precision == "int8"
+    assert open_session(rgb_model).backend == "onnxruntime"
+
+
+def test_onnxruntime_refuses_precisions_it_cannot_run(rgb_model, qdq_model):
+    with pytest.raises(ModelError, match="runs this file in fp32 only, not bf16; use --backend openvino"):
+        open_session(rgb_model, SessionConfig(precision="bf16"))
+    with pytest.raises(ModelError, match="int8 needs a quantized model file; make one with 'pixelwise quantize"):
+        open_session(rgb_model, SessionConfig(precision="int8"))
+    with pytest.raises(ModelError, match="this file is quantized"):
+        open_session(qdq_model, SessionConfig(precision="fp32"))
+    with pytest.raises(ModelError, match="unknown precision 'fp8'"):
+        SessionConfig(precision="fp8")
+
+
+def test_opencv_refuses_an_int8_model_unless_forced(qdq_model, colour_image):
+    with pytest.raises(ModelError, match="refusing to run an INT8 model with OpenCV DNN.*59.50 vs 69.48.*--force"):
+        open_session(qdq_model, backend="opencv")
+    with pytest.warns(UserWarning, match="loses accuracy"):
+        forced = pw.Segmenter(qdq_model, backend="opencv", force=True)
+    assert forced.predictor.session.precision == "int8"
+    assert (forced(colour_image).semantic == pw.Segmenter(qdq_model, backend="onnxruntime")(colour_image).semantic
+            ).mean() > 0.9
+
+
+def test_cli_opencv_int8_refused_with_the_reason(cli, tmp_path):
+    r = cli("predict", SAMPLE, "--backend", "opencv", "--int8", "--out", tmp_path / "p", "--quiet")
+    assert r.returncode == 2 and "refusing to run an INT8 model with OpenCV DNN" in r.stderr
+    assert "Traceback" not in r.stderr and "--force" in r.stderr
+
+
+def test_result_names_the_backend(rgb_model, colour_image):
+    res = pw.Segmenter(rgb_model, backend="onnxruntime", precision="fp32")(colour_image)
+    assert res.backend == "onnxruntime/fp32" and res.to_dict()["backend"] == "onnxruntime/fp32"
+
+
+@needs_openvino
+def test_openvino_matches_onnxruntime_on_a_tiny_dynamic_model(rgb_model, colour_image, tmp_path):
+    from pixelwise.engine.backends.openvino import OpenVinoSession
+
+    cache = tmp_path / "ov"
+    s = open_session(rgb_model, SessionConfig(threads=1, cache_dir=str(cache)), backend="openvino")
+    assert isinstance(s, OpenVinoSession) and s.precision == "fp32"
+    assert [i.name for i in s.inputs] == ["input"] and [o.name for o in s.outputs] == ["logits"]
+    assert s.inputs[0].dtype == "tensor(float)" and "pixelwise.spec" in s.metadata
+    assert s._compiled.get_property("INFERENCE_NUM_THREADS") == 1
+    assert str(s._compiled.get_property("INFERENCE_PRECISION_HINT")) in ("f32", "<Type: 'float32'>")
+    assert any(cache.iterdir())  # OpenVINO cached the compiled model
+    x = np.random.default_rng(0).standard_normal((1, 3, 37, 53)).astype(np.float32)  # odd, dynamic size
+    ref = open_session(rgb_model).run({"input": x})[0]
+    assert np.abs(s.run({"input": x})[0] - ref).max() < 1e-5
+    a = pw.Segmenter(rgb_model, backend="onnxruntime")(colour_image)
+    b = pw.Segmenter(rgb_model, backend="openvino", precision="fp32", cache_dir=tmp_path)(colour_image)
+    assert (a.semantic == b.semantic).all() and b.backend == "openvino/fp32"
+
+
+@needs_openvino
+def test_openvino_matches_onnxruntime_on_the_default_model(default_model_path, tmp_path):
+    a = pw.Segmenter(backend="onnxruntime", threads=1)(SAMPLE)
+    b = pw.Segmenter(backend="openvino", precision="fp32", cache_dir=tmp_path)(SAMPLE)
+    assert (a.semantic == b.semantic).mean() > 0.999
+
+
+@needs_openvino
+def test_openvino_precisions_follow_the_cpu(rgb_model, qdq_model, colour_image):
+    from pixelwise.engine.backends.openvino import cpu_precisions
+
+    for precision in ("bf16", "fp16"):
+        if precision in cpu_precisions():
+            s = open_session(rgb_model, SessionConfig(precision=precision), backend="openvino")
+            assert s.precision == precision
+        else:
+            with pytest.raises(ModelError, match=f"this CPU cannot run {precision} with OpenVINO"):
+                open_session(rgb_model, SessionConfig(precision=precision), backend="openvino")
+    with pytest.raises(ModelError, match="int8 needs a quantized model file"):
+        open_session(rgb_model, SessionConfig(precision="int8"), backend="openvino")
+    q = open_session(qdq_model, backend="openvino")
+    assert q.precision == "int8"
+    x = np.random.default_rng(1).uniform(-2, 2, (1, 3, 32, 48)).astype(np.float32)
+    assert np.abs(q.run({"input": x})[0] - open_session(qdq_model).run({"input": x})[0]).max() < 0.06
+
+
+@needs_openvino
+def test_openvino_runs_from_several_threads(rgb_model):
+    from concurrent.futures import ThreadPoolExecutor
+
+    s = open_session(rgb_model, SessionConfig(threads=1), backend="openvino")
+    xs = [np.full((1, 3, 16 + 4 * k, 24), k, np.float32) for k in range(6)]
+    with ThreadPoolExecutor(3) as pool:
+        outs = list(pool.map(lambda x: s.run({"input": x})[0], xs))
+    assert all(o.shape == (1, 3, 4 + k, 6) and np.allclose(o, k) for k, o in enumerate(outs))
+
+
+def test_missing_backend_says_how_to_install(rgb_model, monkeypatch):
+    from pixelwise.engine import backends
+
+    monkeypatch.setattr(backends, "is_installed", lambda name: name != "openvino")
+    with pytest.raises(ModelError, match=r"pip install 'pixelwise\[openvino\]'"):
+        backends.open_backend(rgb_model, backend="openvino")

@@ -23,8 +23,14 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--imgsz", type=hw, default=None, metavar="HxW", help="input size for dynamic models (rows x cols)")
     p.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads (0 = all cores)")
     p.add_argument("--device", default="cpu", choices=["cpu"], help="execution provider (CPU in this build)")
-    p.add_argument("--backend", default="onnxruntime", choices=["onnxruntime", "opencv"],
-                   help="run the model with ONNX Runtime (default) or OpenCV DNN")
+    p.add_argument("--backend", default="auto", choices=["auto", "onnxruntime", "openvino", "opencv"],
+                   help="auto (default): the fastest installed path that keeps the model's answers, measured on "
+                        "first use and cached; or ONNX Runtime, OpenVINO (pixelwise[openvino]), OpenCV DNN")
+    p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "fp16", "int8"],
+                   help="inference precision (bf16/fp16: OpenVINO on CPUs that have them; int8: a quantized file)")
+    p.add_argument("--force", action="store_true", help="run a path known to lose accuracy (OpenCV DNN on INT8)")
+    p.add_argument("--no-self-check", dest="self_check", action="store_false",
+                   help="auto: skip the first-use measurement (a cached choice still counts; else ONNX Runtime)")
     p.add_argument("--classes", default=None, help="keep only these classes: ids or names, comma-separated")
     p.add_argument("--conf", type=float, default=0.25, help="score threshold (instance models)")
     p.add_argument("--iou", type=float, default=0.7, help="NMS IoU threshold (instance models)")
@@ -45,6 +51,7 @@ def segmenter_from_args(args: argparse.Namespace, confidence: bool = False):  # 
     return Segmenter(args.model, imgsz=args.imgsz, threads=args.threads, int8=args.int8, confidence=confidence,
                      classes=classes, conf=args.conf, iou=args.iou, max_det=args.max_det, min_area=args.min_area,
                      backend=args.backend, tile=args.tile, low_res_masks=args.low_res_masks,
+                     precision=args.precision, force=args.force, self_check=args.self_check,
                      min_conf=args.min_conf)
 
 

@@ -43,6 +43,7 @@ class Predictor:
         self.adapter = get_adapter(spec.adapter)
         self.input_name = session.inputs[0].name
         self.output_names = [o.name for o in session.outputs]
+        self.backend = f"{getattr(session, 'backend', 'onnxruntime')}/{getattr(session, 'precision', 'fp32')}"
 
     def input_hw_for(self, options: PredictOptions) -> tuple[int, int]:
         if options.input_hw is None or options.input_hw == self.spec.input_hw:
@@ -75,7 +76,7 @@ class Predictor:
         if instances is not None and options.classes is not None:
             instances = instances[np.isin(instances.class_ids, options.classes)]
         return Result(image=image, semantic=semantic, spec=self.spec, confidence=decoded.confidence, path=path,
-                      timings_ms=timings, min_area=options.min_area, _instances=instances)
+                      timings_ms=timings, min_area=options.min_area, _instances=instances, backend=self.backend)
 
     def _tiled(self, image: np.ndarray, options: PredictOptions, path: str | None) -> Result:
         from ..ops import semantic as sem_ops
@@ -97,7 +98,7 @@ class Predictor:
             ids = _keep_classes(ids, options.classes, self._background())
         timings = {"preprocess": 0.0, "inference": (t1 - t0) * 1e3, "postprocess": (time.perf_counter() - t1) * 1e3}
         return Result(image=image, semantic=ids, spec=self.spec, confidence=conf, path=path, timings_ms=timings,
-                      min_area=options.min_area)
+                      min_area=options.min_area, backend=self.backend)
 
     def _post_kwargs(self, options: PredictOptions) -> dict:
         if self.spec.adapter == "semantic":
