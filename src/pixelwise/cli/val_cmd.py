@@ -11,11 +11,12 @@ from .predict_cmd import add_model_options, segmenter_from_args
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("val", help="measure a model on a labelled dataset")
-    p.add_argument("--data", required=True, type=Path, help="dataset YAML")
+    p.add_argument("--data", required=True, type=Path, help="dataset YAML (pixelwise's or Ultralytics')")
     p.add_argument("--split", default="val", choices=["train", "val"])
     add_model_options(p)
     p.add_argument("--out", type=Path, default=None,
-                   help="write metrics.json, confusion.png and iou.png into this folder")
+                   help="write metrics.json, and confusion.png and iou.png (with matplotlib: the train extra), "
+                        "into this folder")
     p.add_argument("--json", type=Path, default=None, help="also write the metrics to this JSON file")
     p.add_argument("--instances", action="store_true", help="also compute mask AP of the thing classes (pycocotools)")
     p.set_defaults(run=run)
@@ -31,10 +32,19 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         atomic_write_bytes(args.json, doc)
     if args.out:
-        from ..eval.plots import confusion_png, iou_bars_png
-
-        atomic_write_bytes(args.out / "metrics.json", doc)
-        confusion_png(report.confusion, report.classes, args.out / "confusion.png")
-        iou_bars_png(report.metrics.iou, report.classes, args.out / "iou.png")
-        print(f"wrote {args.out / 'metrics.json'}, confusion.png, iou.png")
+        _write_out(args.out, doc, report)
     return 0
+
+
+def _write_out(out: Path, doc: bytes, report: object) -> None:
+    """metrics.json always; confusion.png and iou.png when matplotlib is installed (else say which extra)."""
+    from ..eval.plots import PLOTS_HINT, confusion_png, iou_bars_png, plotting_available
+    from ..io.image import atomic_write_bytes
+
+    atomic_write_bytes(out / "metrics.json", doc)
+    if not plotting_available():
+        print(f"wrote {out / 'metrics.json'} (no confusion.png / iou.png: {PLOTS_HINT})")
+        return
+    confusion_png(report.confusion, report.classes, out / "confusion.png")  # type: ignore[attr-defined]
+    iou_bars_png(report.metrics.iou, report.classes, out / "iou.png")  # type: ignore[attr-defined]
+    print(f"wrote {out / 'metrics.json'}, confusion.png, iou.png")

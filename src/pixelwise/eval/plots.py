@@ -7,7 +7,19 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["confusion_png", "iou_bars_png"]
+__all__ = ["PLOTS_HINT", "plotting_available", "confusion_png", "iou_bars_png"]
+
+PLOTS_HINT = "plots need matplotlib: pip install 'pixelwise[train]' (or pip install matplotlib)"
+
+
+def plotting_available() -> bool:
+    """True when matplotlib can be imported (it is an optional dependency: the ``train`` extra)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("matplotlib") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _save(fig, path: Path) -> Path:  # noqa: ANN001
