@@ -1,4 +1,8 @@
-"""The default model in one run: accuracy on CamVid val and latency, FP32 and INT8, three sizes.
+"""The default model in one run: folds, accuracy on CamVid val, latency and size, FP32 and INT8.
+
+The leave-one-sequence-out fold scores of the model's recipe (docs/training.md) are read
+from the model's own spec (``provenance.folds``, written when the recipe was chosen); val
+and speed are measured here.
 
 For each model (default, default-int8) and input size (240x320, 360x480, 720x960):
 val mIoU / pixel accuracy (labels compared at their 360x480 resolution), and the median
@@ -15,7 +19,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from timing import median_ms  # noqa: E402 (bench/timing.py)
+from timing import cpu_line, median_ms  # noqa: E402 (bench/timing.py)
 
 import pixelwise as pw
 from pixelwise.engine.session import OnnxSession, SessionConfig
@@ -56,6 +60,8 @@ def main() -> None:
             if hw == (360, 480):
                 per_class[name] = dict(zip(report.classes, report.metrics.iou))
     print(f"# bench/default_model.py  threads={args.threads}  runs={args.runs}  val images={report.images}")
+    print(f"machine: {cpu_line()}")
+    print_folds_and_sizes(args.models.split(","))
     print("| model | input HxW | val mIoU | pixel acc | bare session.run ms | end-to-end ms | FPS (e2e) |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for name, hw, miou, acc, bare, e2e in rows:
@@ -68,6 +74,20 @@ def main() -> None:
     print("| --- |" + " --- |" * len(per_class))
     for c in names:
         print(f"| {c} | " + " | ".join(f"{per_class[m][c]:.2f}" for m in per_class) + " |")
+
+
+def print_folds_and_sizes(names: list[str]) -> None:
+    from pixelwise.registry import resolve_model
+
+    print("| model | file MB | fold A (score on 0001TP) | fold B (score on 0006R0) |")
+    print("| --- | --- | --- | --- |")
+    for name in names:
+        path = resolve_model(name)
+        seg = pw.Segmenter(name, threads=1)
+        folds = (seg.spec.provenance or {}).get("folds") or {}
+        cells = [f"{folds[k]['miou']:.2f}" if k in folds else "not recorded" for k in ("a", "b")]
+        print(f"| {name} | {path.stat().st_size / 1e6:.2f} | {cells[0]} | {cells[1]} |")
+    print()
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import statistics
 import time
 from collections.abc import Callable
 
-__all__ = ["median_ms"]
+__all__ = ["median_ms", "cpu_line"]
 
 
 def median_ms(fn: Callable[[], object], runs: int, warmup: int = 0) -> float:
@@ -19,3 +19,22 @@ def median_ms(fn: Callable[[], object], runs: int, warmup: int = 0) -> float:
         fn()
         times.append(time.perf_counter() - t)
     return statistics.median(times) * 1e3
+
+
+SIMD_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
+
+
+def cpu_line() -> str:
+    """'N cores of MODEL (SIMD flags)' from /proc/cpuinfo: every benchmark prints it."""
+    import os
+    from pathlib import Path
+
+    model, flags = "unknown CPU", set()
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "model name" and model == "unknown CPU":
+            model = value.strip()
+        elif key.strip() == "flags" and not flags:
+            flags = set(value.split())
+    simd = " ".join(f for f in SIMD_FLAGS if f in flags) or "no AVX2"
+    return f"{os.cpu_count()} cores of {model} ({simd})"

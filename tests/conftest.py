@@ -104,6 +104,23 @@ def default_model_path() -> Path:
         pytest.fail(f"the embedded default model is missing: {exc}")
 
 
+@pytest.fixture
+def person_model(tmp_path: Path) -> Path:
+    """A person-style model: 'background' where red wins, 'person' where green wins ('other': blue)."""
+    spec = {"adapter": "semantic", "input_hw": [64, 96], "classes": ["background", "person", "other"],
+            "colours": [[0, 0, 0], [255, 0, 255], [0, 0, 255]], "dynamic": True, "name": "people-test"}
+    return make_semantic_onnx(tmp_path / "people.onnx", spec=spec, pool=1)
+
+
+@pytest.fixture
+def person_photo() -> np.ndarray:
+    """(120, 160, 3) RGB: a red background with a green 'person' rectangle."""
+    img = np.zeros((120, 160, 3), np.uint8)
+    img[:] = (220, 30, 30)
+    img[30:100, 50:110] = (30, 220, 30)
+    return img
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _fresh_pixelwise_cache(tmp_path_factory):
     """``--backend auto`` caches its choices (and OpenVINO its compiled models) in the user's cache

@@ -126,7 +126,7 @@ def test_coco_errors_name_the_annotation(tmp_path):
     (tmp_path / "c.json").write_text(json.dumps(doc))
     (tmp_path / "d.yaml").write_text("format: coco\nroot: .\ntrain: c.json\nval: c.json\nclasses: [a]\n")
     cfg = load_dataset_config(tmp_path / "d.yaml")
-    with pytest.raises(DatasetError, match="image id 2: file .*gone.png not found"):
+    with pytest.raises(DatasetError, match="image id 2: image .*gone.png not found"):
         read_split(cfg, "val")
     ds = read_split(cfg, "val", skip_bad=True)
     assert len(ds.skipped) == 3 and len(ds.samples) == 1 and len(ds.samples[0].objects) == 1

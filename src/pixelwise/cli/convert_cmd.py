@@ -6,12 +6,17 @@ import argparse
 import sys
 from pathlib import Path
 
+# The output formats, spelled out here so that `pixelwise --help` imports no dataset code (numpy, cv2);
+# tests/cli/test_convert.py checks that this equals pixelwise.data.config.FORMATS.
+FORMATS = ("masks", "voc", "coco", "labelme", "yolo", "cvat")
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from ..data.formats import FORMATS
-
-    p = sub.add_parser("convert", help="convert a dataset between masks, voc, coco, labelme, yolo and cvat")
-    p.add_argument("source", type=Path, help="dataset YAML (any format)")
+    p = sub.add_parser("convert", help="convert a dataset between masks, voc, coco, labelme, yolo and cvat",
+                       description="Convert a dataset (pixelwise or Ultralytics data YAML) to another format. "
+                                   "--to masks and --to yolo write Ultralytics' layouts (images/SPLIT with "
+                                   "masks/SPLIT or labels/SPLIT) and a dataset.yaml that Ultralytics reads too.")
+    p.add_argument("source", type=Path, help="dataset YAML (any format, or an Ultralytics data YAML)")
     p.add_argument("--to", required=True, choices=FORMATS, dest="fmt")
     p.add_argument("--out", type=Path, required=True, help="output folder (gets a dataset.yaml)")
     p.add_argument("--skip-bad", action="store_true", help="skip bad records (listed) instead of stopping")
@@ -23,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from ..data.formats import read_split, write_dataset
 
     cfg = load_dataset_config(args.source)
-    splits = {name: read_split(cfg, name, args.skip_bad) for name in ("train", "val") if getattr(cfg, name)}
+    splits = {name: read_split(cfg, name, args.skip_bad) for name in ("train", "val") if cfg.paths(name)}
     skipped = [m for ds in splits.values() for m in ds.skipped]
     for m in skipped:
         print(f"pixelwise: skipped: {m}", file=sys.stderr)

@@ -31,6 +31,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--augment", choices=("basic", "strong"), default="basic",
                    help="photometric augmentation: basic (+-30%% colour jitter) or strong (gamma, white balance, "
                         "hue, low light, blur, noise, JPEG, small rotation)")
+    p.add_argument("--teacher", type=Path, default=None, metavar="TFLITE",
+                   help="distil a two-class person model from a DeepLab VOC TFLite teacher (soft targets)")
+    p.add_argument("--distill-weight", type=float, default=0.5, help="weight of the teacher's term (with --teacher)")
     p.add_argument("--net", choices=sorted(NETS), default="default", help="network size")
     p.add_argument("--from", dest="init", default=None,
                    help="start from weights: a .safetensors file or 'default' (fine-tuning)")
@@ -63,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
         data=args.data, out=args.out, epochs=args.epochs, batch=args.batch, crop_hw=args.crop,
         scale_range=args.scale, lr=args.lr, seed=args.seed, threads=args.threads, val_every=args.val_every,
         init=_resolve_init(args.init), resume=args.resume, train_on_val=args.train_on_val,
-        max_batches=args.max_batches, net=NETS[args.net], augment=args.augment, skip_bad=args.skip_bad,
+        max_batches=args.max_batches, net=NETS[args.net], augment=args.augment, teacher=args.teacher,
+        distill_weight=args.distill_weight, skip_bad=args.skip_bad,
         command="pixelwise " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
     )
     summary = train(cfg)

@@ -8,15 +8,20 @@ converted to any other and trained on.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
 from ..errors import DatasetError
 from ..ops import masks as mask_ops
+from .masks import MaskValues
 
 __all__ = ["Object", "Sample", "LabelledSet", "SkipLog"]
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -46,20 +51,22 @@ class Sample:
     semantic: np.ndarray | None = None  # (H, W) class ids, for mask formats
     record: str = ""  # where it came from (file:line, annotation id), for messages
     semantic_path: Path | None = None  # mask formats: the label PNG, read on demand
+    mask_values: MaskValues | None = None  # mask formats: label_mapping and the class-id range check
+    background: int | None = None  # polygon formats: the class of pixels no object covers (else ``fill``)
 
     def semantic_map(self, fill: int) -> np.ndarray:
-        """(H, W) uint8 class ids: the mask itself, or the objects painted in order over ``fill``."""
+        """(H, W) uint8 class ids: the mask itself, or the objects painted in order over the background."""
         if self.semantic is None and self.semantic_path is not None:
             from .masks import read_mask
 
-            sem = read_mask(self.semantic_path)
+            sem = read_mask(self.semantic_path, self.mask_values)
             if sem.shape != self.hw:
                 raise DatasetError(f"{self.semantic_path}: mask is {sem.shape[0]}x{sem.shape[1]} but the image "
                                    f"{self.image.name} is {self.hw[0]}x{self.hw[1]}")
             return sem
         if self.semantic is not None:
             return self.semantic
-        out = np.full(self.hw, fill, dtype=np.uint8)
+        out = np.full(self.hw, fill if self.background is None else self.background, dtype=np.uint8)
         for obj in self.objects or []:
             out[obj.mask(self.hw)] = obj.class_id
         return out
@@ -87,6 +94,7 @@ class LabelledSet:
     ignore_index: int | None = None
     things: tuple[str, ...] = ()
     skipped: list[str] = field(default_factory=list)
+    background: int | None = None  # polygon formats: class id of pixels no object covers
 
     def check(self) -> None:
         """Class ids in range and unique image names (formats key files by name)."""
@@ -113,3 +121,11 @@ class SkipLog:
         if not self.skip_bad:
             raise DatasetError(message)
         self.skipped.append(message)
+
+    def guard(self, parse: Callable[..., T], *args: object) -> T | None:
+        """``parse(*args)``; a DatasetError it raises is recorded (None returned) with skip_bad, else raised."""
+        try:
+            return parse(*args)
+        except DatasetError as exc:
+            self.fail(str(exc))
+            return None

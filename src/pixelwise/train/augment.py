@@ -16,7 +16,7 @@ import numpy as np
 
 __all__ = [
     "AugmentConfig", "PHOTOMETRIC_LEVELS", "augment_pair", "random_scale", "random_crop", "random_rotate",
-    "photometric", "strong_photometric",
+    "photometric", "strong_photometric", "augment_triple", "SOFT_PAD",
 ]
 
 PHOTOMETRIC_LEVELS = ("basic", "strong")
@@ -46,20 +46,31 @@ def random_scale(image: np.ndarray, label: np.ndarray, scale: float) -> tuple[np
     )
 
 
+def _pad_to(array: np.ndarray, hw: tuple[int, int], value: int) -> np.ndarray:
+    ph, pw = max(hw[0] - array.shape[0], 0), max(hw[1] - array.shape[1], 0)
+    if not (ph or pw):
+        return array
+    fill = (value,) * 3 if array.ndim == 3 else value
+    return cv2.copyMakeBorder(array, 0, ph, 0, pw, cv2.BORDER_CONSTANT, value=fill)
+
+
+def _crop_all(arrays: list[tuple[np.ndarray, int]], crop_hw: tuple[int, int], rng: np.random.Generator
+              ) -> list[np.ndarray]:
+    """Crop arrays of one size at one random window, padding each with its own value first."""
+    ch, cw = crop_hw
+    padded = [_pad_to(a, crop_hw, v) for a, v in arrays]
+    h, w = padded[0].shape[:2]
+    y = int(rng.integers(0, h - ch + 1))
+    x = int(rng.integers(0, w - cw + 1))
+    return [a[y : y + ch, x : x + cw] for a in padded]
+
+
 def random_crop(
     image: np.ndarray, label: np.ndarray, crop_hw: tuple[int, int], ignore: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """Crop (padding with 0 / ``ignore`` where the image is smaller than the crop)."""
-    ch, cw = crop_hw
-    h, w = label.shape
-    ph, pw = max(ch - h, 0), max(cw - w, 0)
-    if ph or pw:
-        image = cv2.copyMakeBorder(image, 0, ph, 0, pw, cv2.BORDER_CONSTANT, value=(0, 0, 0))
-        label = cv2.copyMakeBorder(label, 0, ph, 0, pw, cv2.BORDER_CONSTANT, value=ignore)
-        h, w = label.shape
-    y = int(rng.integers(0, h - ch + 1))
-    x = int(rng.integers(0, w - cw + 1))
-    return image[y : y + ch, x : x + cw], label[y : y + ch, x : x + cw]
+    image, label = _crop_all([(image, 0), (label, ignore)], crop_hw, rng)
+    return image, label
 
 
 def random_rotate(
@@ -137,19 +148,51 @@ def strong_photometric(image: np.ndarray, rng: np.random.Generator) -> np.ndarra
     return img
 
 
+SOFT_PAD = 255  # a soft-target map (uint8, probability x 254) uses 255 for "no target" (padding)
+
+
+def _geometric(image: np.ndarray, label: np.ndarray, soft: np.ndarray | None, cfg: AugmentConfig, ignore: int,
+               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Scale, crop, flip and rotate image, label and (if given) the soft map with the same draws."""
+    scale = float(rng.uniform(*cfg.scale_range))
+    image, label = random_scale(image, label, scale)
+    arrays = [(image, 0), (label, ignore)]
+    if soft is not None:
+        arrays.append((cv2.resize(soft, label.shape[::-1], interpolation=cv2.INTER_LINEAR), SOFT_PAD))
+    image, label, *rest = _crop_all(arrays, cfg.crop_hw, rng)
+    soft = rest[0] if rest else None
+    if cfg.hflip and rng.random() < 0.5:
+        image, label = image[:, ::-1], label[:, ::-1]
+        soft = soft[:, ::-1] if soft is not None else None
+    rotate = cfg.rotate_deg or (5.0 if cfg.level == "strong" else 0.0)
+    if rotate > 0 and rng.random() < 0.3:
+        state = rng.bit_generator.state
+        image, label = random_rotate(np.ascontiguousarray(image), np.ascontiguousarray(label), rotate, ignore, rng)
+        if soft is not None:  # the same angle: replay the generator's state
+            rng.bit_generator.state = state
+            _, soft = random_rotate(image, np.ascontiguousarray(soft), rotate, SOFT_PAD, rng)
+    return image, label, soft
+
+
 def augment_pair(
     image: np.ndarray, label: np.ndarray, cfg: AugmentConfig, ignore: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    scale = float(rng.uniform(*cfg.scale_range))
-    image, label = random_scale(image, label, scale)
-    image, label = random_crop(image, label, cfg.crop_hw, ignore, rng)
-    if cfg.hflip and rng.random() < 0.5:
-        image, label = image[:, ::-1], label[:, ::-1]
-    rotate = cfg.rotate_deg or (5.0 if cfg.level == "strong" else 0.0)
-    if rotate > 0 and rng.random() < 0.3:
-        image, label = random_rotate(np.ascontiguousarray(image), np.ascontiguousarray(label), rotate, ignore, rng)
+    image, label, _ = _geometric(image, label, None, cfg, ignore, rng)
+    return _photometric(image, cfg, rng), np.ascontiguousarray(label)
+
+
+def augment_triple(
+    image: np.ndarray, label: np.ndarray, soft: np.ndarray, cfg: AugmentConfig, ignore: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """As augment_pair, plus a soft-target map (uint8 probability x 254, 255 = none) moved with the label."""
+    image, label, soft_out = _geometric(image, label, soft, cfg, ignore, rng)
+    assert soft_out is not None
+    return _photometric(image, cfg, rng), np.ascontiguousarray(label), np.ascontiguousarray(soft_out)
+
+
+def _photometric(image: np.ndarray, cfg: AugmentConfig, rng: np.random.Generator) -> np.ndarray:
     if cfg.level == "strong":
-        image = strong_photometric(np.ascontiguousarray(image), rng)
-    elif cfg.jitter > 0:
-        image = photometric(image, cfg.jitter, rng)
-    return np.ascontiguousarray(image), np.ascontiguousarray(label)
+        return strong_photometric(np.ascontiguousarray(image), rng)
+    if cfg.jitter > 0:
+        return photometric(np.ascontiguousarray(image), cfg.jitter, rng)
+    return np.ascontiguousarray(image)

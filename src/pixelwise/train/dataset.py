@@ -14,7 +14,7 @@ from ..data.config import DatasetConfig
 from ..data.formats import read_split
 from ..errors import DatasetError
 from ..io.image import read_image
-from .augment import AugmentConfig, augment_pair
+from .augment import AugmentConfig, augment_pair, augment_triple
 
 __all__ = ["SplitArrays", "load_split", "batches"]
 
@@ -26,6 +26,7 @@ class SplitArrays:
     images: list[np.ndarray]
     labels: list[np.ndarray]
     names: list[str]
+    soft: list[np.ndarray] | None = None  # teacher targets, (H, W) uint8 probability x 254 (255 = none)
 
     def __len__(self) -> int:
         return len(self.images)
@@ -63,15 +64,18 @@ def load_split(cfg: DatasetConfig, split: str, skip_bad: bool = False) -> SplitA
 
 def _make_batch(
     data: SplitArrays, idx: np.ndarray, aug: AugmentConfig, ignore: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    xs, ys = zip(*(augment_pair(data.images[i], data.labels[i], aug, ignore, rng) for i in idx))
-    return np.stack(xs), np.stack(ys)
+) -> tuple[np.ndarray, ...]:
+    if data.soft is None:
+        xs, ys = zip(*(augment_pair(data.images[i], data.labels[i], aug, ignore, rng) for i in idx))
+        return np.stack(xs), np.stack(ys)
+    xs, ys, ss = zip(*(augment_triple(data.images[i], data.labels[i], data.soft[i], aug, ignore, rng) for i in idx))
+    return np.stack(xs), np.stack(ys), np.stack(ss)
 
 
 def batches(
     data: SplitArrays, batch: int, aug: AugmentConfig, ignore: int, seed: int, epoch: int
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield augmented (images NHWC uint8, labels NHW uint8) batches of one epoch.
+) -> Iterator[tuple[np.ndarray, ...]]:
+    """Yield augmented (images NHWC uint8, labels NHW uint8[, soft targets NHW uint8]) batches of one epoch.
 
     A background thread prepares the next batches (bounded queue of 4). The order and
     the augmentation depend only on (seed, epoch), so a resumed run repeats them.

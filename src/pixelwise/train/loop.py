@@ -33,7 +33,7 @@ from ..spec import IMAGENET_MEAN, IMAGENET_STD
 from .augment import AugmentConfig
 from .checkpoint import build_from_weights, load_state, save_state, save_weights
 from .dataset import SplitArrays, batches, load_split
-from .losses import class_weights, segmentation_loss
+from .losses import class_weights, distillation_loss, segmentation_loss
 from .nets.pwnet import PWNet, PWNetConfig
 
 __all__ = ["TrainConfig", "train"]
@@ -57,6 +57,8 @@ class TrainConfig:
     ema_decay: float = 0.999
     aux_weight: float = 0.4
     augment: str = "basic"  # photometric level: "basic" or "strong" (train/augment.py)
+    teacher: Path | None = None  # TFLite VOC teacher: soft person targets for a two-class dataset
+    distill_weight: float = 0.5  # weight of the teacher term beside the labels' cross-entropy
     init: Path | None = None  # --from: weights to start from (fine-tuning / later stage)
     resume: bool = False
     train_on_val: bool = False
@@ -136,6 +138,28 @@ def init_lineage(path: Path | str | None, meta: dict[str, Any]) -> dict[str, Any
             "epoch": meta.get("epoch"), "val_miou": (meta.get("val") or {}).get("miou"), "init": meta.get("init")}
 
 
+def teacher_targets(cfg: TrainConfig, ds: DatasetConfig, data: SplitArrays) -> tuple[SplitArrays, int]:
+    """``data`` with the teacher's person probabilities (cached in the run folder), and the person id."""
+    from .augment import SOFT_PAD
+    from .teacher import Teacher
+
+    if ds.num_classes != 2 or "person" not in ds.classes:
+        raise InputError(f"{ds.source}: --teacher distils a person model: the dataset needs two classes, one "
+                         f"named 'person' (it has {', '.join(ds.classes)})")
+    cache = cfg.out / "teacher_targets.npz"
+    if cache.is_file():
+        with np.load(cache) as stored:
+            if list(stored["names"]) == data.names:
+                soft = [stored[f"t{i}"] for i in range(len(data))]
+                return SplitArrays(data.images, data.labels, data.names, soft), ds.classes.index("person")
+    teacher = Teacher(cfg.teacher, threads=cfg.threads)
+    soft = [np.minimum(np.round(teacher(img) * 254), SOFT_PAD - 1).astype(np.uint8) for img in data.images]
+    buf = io.BytesIO()
+    np.savez_compressed(buf, names=np.array(data.names), **{f"t{i}": t for i, t in enumerate(soft)})
+    atomic_write_bytes(cache, buf.getvalue())
+    return SplitArrays(data.images, data.labels, data.names, soft), ds.classes.index("person")
+
+
 def _build_model(cfg: TrainConfig, ds: DatasetConfig) -> tuple[PWNet, dict[str, Any]]:
     if cfg.init is not None:
         return build_from_weights(Path(cfg.init), ds.num_classes)
@@ -159,6 +183,10 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
             train_data.images + val_data.images, train_data.labels + val_data.labels, train_data.names + val_data.names
         )
     weight = torch.from_numpy(class_weights(train_data.label_counts(ds.num_classes)))
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    positive = -1
+    if cfg.teacher is not None:
+        train_data, positive = teacher_targets(cfg, ds, train_data)
     model, init_meta = _build_model(cfg, ds)
     model = model.to(memory_format=torch.channels_last)
     ema = torch.optim.swa_utils.AveragedModel(model, avg_fn=_ema_fn(cfg.ema_decay), use_buffers=True)
@@ -196,7 +224,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
         it = batches(train_data, cfg.batch, aug, ignore, cfg.seed, epoch)
         bar = tqdm(it, total=per_epoch, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress,
                    leave=False, file=sys.stderr, dynamic_ncols=True)
-        for i, (xb, yb) in enumerate(bar):
+        for i, (xb, yb, *sb) in enumerate(bar):
             if i >= per_epoch:
                 break
             step = epoch * per_epoch + i
@@ -204,6 +232,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
                 group["lr"] = _lr_at(cfg, step, total, per_epoch)
             logits, aux = model(_to_tensor(xb))
             loss = segmentation_loss(logits, torch.from_numpy(yb).long(), weight, ignore, aux, cfg.aux_weight)
+            if sb:
+                loss = loss + cfg.distill_weight * distillation_loss(logits, torch.from_numpy(sb[0]), positive)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

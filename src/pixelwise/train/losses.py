@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-__all__ = ["class_weights", "segmentation_loss"]
+__all__ = ["class_weights", "segmentation_loss", "distillation_loss"]
 
 
 def class_weights(label_counts: np.ndarray, c: float = 1.10) -> np.ndarray:
@@ -32,3 +32,19 @@ def segmentation_loss(
         small = F.interpolate(target[:, None].float(), size=aux.shape[-2:], mode="nearest")[:, 0].long()
         loss = loss + aux_weight * F.cross_entropy(aux, small, weight=weight, ignore_index=ignore_index)
     return loss
+
+
+def distillation_loss(logits: torch.Tensor, soft: torch.Tensor, positive: int, pad: int = 255) -> torch.Tensor:
+    """Cross-entropy of a two-class student against a teacher's probability of class ``positive``.
+
+    ``soft``: (N, H, W) uint8 teacher probability x 254 (``pad`` = no target), at the target size.
+    """
+    up = F.interpolate(logits, size=soft.shape[-2:], mode="bilinear", align_corners=False)
+    valid = soft != pad
+    if not bool(valid.any()):
+        return up.sum() * 0.0
+    t = soft.float().clamp(max=254) / 254.0
+    logp = F.log_softmax(up, dim=1)
+    pos, neg = logp[:, positive], logp[:, 1 - positive]
+    per_pixel = -(t * pos + (1.0 - t) * neg)
+    return per_pixel[valid].mean()

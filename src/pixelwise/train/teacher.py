@@ -28,7 +28,7 @@ class Teacher:
         try:
             from ai_edge_litert.interpreter import Interpreter
         except ImportError as exc:
-            raise InputError(f"the teacher model needs ai-edge-litert: pip install 'pixelwise[train]' ({exc})") from None
+            raise InputError(f"the teacher needs ai-edge-litert: pip install 'pixelwise[train]' ({exc})") from None
         if not Path(path).is_file():
             raise InputError(f"{path}: no such teacher model")
         self.interpreter = Interpreter(model_path=str(path), num_threads=threads)

@@ -15,62 +15,99 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ...errors import DatasetError
+from ...errors import DatasetError, PixelwiseError
 from ..annotations import LabelledSet, SkipLog
-from ..config import DatasetConfig
+from ..config import FORMATS, DatasetConfig
+from ..masks import IGNORE, MaskValues
 from . import coco, cvat, labelme, masks_format, voc, yolo
 
 __all__ = ["FORMATS", "read_split", "write_dataset"]
 
-FORMATS = ("masks", "voc", "coco", "labelme", "yolo", "cvat")
+# Exceptions a reader may still meet on input nobody foresaw; they become one line naming the file.
+_UNFORESEEN = (KeyError, TypeError, ValueError, AttributeError, IndexError, UnicodeError, OverflowError,
+               RecursionError)
 
 
-def read_split(cfg: DatasetConfig, split: str, skip_bad: bool = False) -> LabelledSet:
-    """Read the ``split`` ("train" or "val") of a dataset YAML in whatever format it is."""
-    path: Path | None = getattr(cfg, split, None)
-    if path is None:
-        raise DatasetError(f"{cfg.source}: no {split!r} split")
-    log = SkipLog(skip_bad)
+def _read_one(cfg: DatasetConfig, path: Path, log: SkipLog) -> LabelledSet:
     images = cfg.root / str(cfg.extra.get("images", "."))
+    values = MaskValues(cfg.num_classes, cfg.ignore_index, cfg.label_mapping)
     readers = {
-        "masks": lambda: masks_format.read(path, cfg.root, cfg.classes, log),
-        "voc": lambda: voc.read(path.name, cfg.root, cfg.classes, log),
+        "masks": lambda: masks_format.read(path, cfg.root, cfg.classes, log, cfg.masks_dir, values),
+        "voc": lambda: voc.read(path.name, cfg.root, cfg.classes, log, values),
         "coco": lambda: coco.read(path, images, cfg.classes, log),
         "labelme": lambda: labelme.read(path, cfg.classes, log),
         "yolo": lambda: yolo.read(path, cfg.classes, log),
         "cvat": lambda: cvat.read(path, images, cfg.classes, log),
     }
-    ds = readers[cfg.format]()
+    try:
+        return readers[cfg.format]()
+    except PixelwiseError:
+        raise
+    except _UNFORESEEN as exc:
+        raise DatasetError(f"{path}: unreadable {cfg.format} data ({type(exc).__name__}: {exc}); "
+                           "run with --debug for the traceback") from exc
+
+
+def read_split(cfg: DatasetConfig, split: str, skip_bad: bool = False) -> LabelledSet:
+    """Read the ``split`` ("train" or "val") of a dataset YAML in whatever format it is."""
+    paths = cfg.paths(split)
+    if not paths:
+        raise DatasetError(f"{cfg.source}: no {split!r} split")
+    log = SkipLog(skip_bad)
+    parts = [_read_one(cfg, p, log) for p in paths]
+    ds = LabelledSet(parts[0].classes, [s for part in parts for s in part.samples])
+    for s in ds.samples:
+        s.background = cfg.background
     ds.colours, ds.ignore_index, ds.things = cfg.colours, cfg.ignore_index, cfg.things
+    ds.background = cfg.background
     ds.skipped = log.skipped
     if not skip_bad:
         ds.check()
     if not ds.samples:
-        raise DatasetError(f"{path}: no usable samples")
+        raise DatasetError(f"{paths[0]}: no usable samples")
     return ds
 
 
+def _classes_doc(ds: LabelledSet) -> list[dict]:
+    colours = ds.colours or ((0, 0, 0),) * len(ds.classes)
+    return [{"id": i, "name": n, "colour": list(c)} for i, (n, c) in enumerate(zip(ds.classes, colours))]
+
+
 def write_dataset(splits: dict[str, LabelledSet], fmt: str, out: Path) -> Path:
-    """Write every split in ``fmt`` under ``out`` plus a ``dataset.yaml`` that reads them back."""
+    """Write every split in ``fmt`` under ``out`` plus a ``dataset.yaml`` that reads them back.
+
+    ``masks`` and ``yolo`` are written in Ultralytics' layouts (``images/SPLIT`` with
+    ``masks/SPLIT`` or ``labels/SPLIT``), and their ``dataset.yaml`` also carries the keys
+    Ultralytics reads (``train``, ``val``, ``names``, ``masks_dir``), so the folder is an
+    Ultralytics dataset as well.
+    """
     import yaml
+
+    from ...io.image import atomic_write_bytes
+    from ..ultralytics import data_yaml_keys
 
     if fmt not in FORMATS:
         raise DatasetError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     writers = {"masks": masks_format.write, "voc": voc.write, "coco": coco.write, "labelme": labelme.write,
                "yolo": yolo.write, "cvat": cvat.write}
     first = next(iter(splits.values()))
-    fill = first.ignore_index if first.ignore_index is not None else 255
+    fill = first.ignore_index if first.ignore_index is not None else IGNORE
+    ignore = first.ignore_index
+    if fmt == "masks" and ignore is not None and ignore >= len(first.classes):
+        fill = ignore = IGNORE  # Ultralytics' semantic layout: 255 = ignore (the writer maps the old value)
     doc: dict[str, Any] = {"format": fmt, "root": "."}
     for name, ds in splits.items():
         doc[name] = writers[fmt](ds, out, name, fill)
     if fmt in ("coco", "cvat"):
         doc["images"] = "images"
-    doc.update(ignore_index=first.ignore_index, things=list(first.things),
-               classes=[{"id": i, "name": n, "colour": list(c)} for i, (n, c) in
-                        enumerate(zip(first.classes, first.colours or [(0, 0, 0)] * len(first.classes)))])
-    if fmt == "yolo":  # Ultralytics reads the same file: path + names
-        doc["path"] = "."
-        doc["names"] = dict(enumerate(first.classes))
-    from ...io.image import atomic_write_bytes
-
-    return atomic_write_bytes(out / "dataset.yaml", yaml.safe_dump(doc, sort_keys=False).encode())
+    if fmt == "masks":
+        doc["masks_dir"] = "masks"
+    if first.background is not None:
+        doc["background"] = first.classes[first.background]
+    doc.update(ignore_index=ignore, things=list(first.things), classes=_classes_doc(first))
+    if fmt in ("masks", "yolo"):
+        names = first.classes  # Ultralytics appends the background of polygon datasets itself
+        if fmt == "yolo" and first.background == len(names) - 1:
+            names = names[:-1]
+        doc.update(data_yaml_keys(names, {k: doc[k] for k in splits}, doc.get("masks_dir")))
+    return atomic_write_bytes(out / "dataset.yaml", yaml.safe_dump(doc, sort_keys=False, allow_unicode=True).encode())

@@ -10,75 +10,92 @@ import numpy as np
 
 from ...errors import DatasetError
 from ...ops import masks as mask_ops
+from .. import checks
 from ..annotations import LabelledSet, Object, Sample, SkipLog
-from .common import polygon_from_flat, write_text
+from . import common
+from .common import write_text
 
 __all__ = ["read", "write", "load_json", "annotation"]
 
 
 def load_json(path: Path) -> object:
-    if not path.is_file():
-        raise DatasetError(f"{path}: no such annotation file")
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise DatasetError(f"{path}: malformed JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+    return checks.load_json(path)
+
+
+def _categories(doc: dict, path: Path) -> list[tuple[int, str]]:
+    cats = []
+    for i, c in enumerate(checks.field(doc, "categories", str(path), list)):
+        where = f"{path}: categories[{i}]"
+        c = checks.mapping(c, where, "category")
+        cats.append((checks.integer(checks.field(c, "id", where), where, "'id'"),
+                     checks.text(checks.field(c, "name", where), where, "'name'")))
+    ids, names = [c[0] for c in cats], [c[1] for c in cats]
+    if len(set(ids)) != len(ids) or len(set(names)) != len(names):
+        raise DatasetError(f"{path}: category ids and names must be unique, got {cats}")
+    if not cats:
+        raise DatasetError(f"{path}: 'categories' is empty")
+    return sorted(cats)
+
+
+def _image(im: object, k: int, path: Path, images_dir: Path) -> tuple[int, Sample]:
+    where = f"{path}: images[{k}]"
+    im = checks.mapping(im, where, "image record")
+    image_id = checks.integer(checks.field(im, "id", where), where, "'id'")
+    where = f"{path}: image id {image_id}"
+    img = common.image_path(images_dir, checks.field(im, "file_name", where), where)
+    hw = common.declared_hw(checks.field(im, "height", where), checks.field(im, "width", where), img, where)
+    return image_id, Sample(img, hw, objects=[], record=where)
 
 
 def read(path: Path, images_dir: Path, classes: tuple[str, ...] | None, log: SkipLog) -> LabelledSet:
-    doc = load_json(path)
-    if not isinstance(doc, dict) or not {"images", "annotations", "categories"} <= set(doc):
+    doc = checks.mapping(load_json(path), str(path), "COCO document")
+    if not {"images", "annotations", "categories"} <= set(doc):
         raise DatasetError(f"{path}: not COCO (expected 'images', 'annotations' and 'categories')")
-    cats = sorted(doc["categories"], key=lambda c: c["id"])
-    names = tuple(c["name"] for c in cats)
-    if classes and tuple(classes) != names:
-        missing = [n for n in names if n not in classes]
-        if missing:
-            raise DatasetError(f"{path}: categories {missing} are not in the dataset's classes")
+    cats = _categories(doc, path)
+    names = tuple(n for _, n in cats)
+    missing = [n for n in names if classes and n not in classes]
+    if missing:
+        raise DatasetError(f"{path}: categories {missing} are not in the dataset's classes")
     order = tuple(classes) if classes else names
-    cat_to_class = {c["id"]: order.index(c["name"]) for c in cats}
+    cat_to_class = {cid: order.index(n) for cid, n in cats}
     samples: dict[int, Sample] = {}
-    for im in doc["images"]:
-        img = images_dir / im["file_name"]
-        if not img.is_file():
-            log.fail(f"{path}: image id {im['id']}: file {img} not found")
-            continue
-        samples[im["id"]] = Sample(img, (int(im["height"]), int(im["width"])), objects=[],
-                                   record=f"{path}: image id {im['id']}")
-    for ann in doc["annotations"]:
-        where = f"{path}: annotation id {ann.get('id')}"
-        sample = samples.get(ann.get("image_id"))
-        if sample is None:
-            log.fail(f"{where}: points at image id {ann.get('image_id')}, which is missing")
-            continue
-        if ann.get("category_id") not in cat_to_class:
-            log.fail(f"{where}: category id {ann.get('category_id')} is not in 'categories'")
-            continue
-        obj = _object(ann, cat_to_class[ann["category_id"]], sample.hw, where, log)
-        if obj is not None:
-            sample.objects.append(obj)  # type: ignore[union-attr]
+    for k, im in enumerate(checks.field(doc, "images", str(path), list)):
+        got = log.guard(_image, im, k, path, images_dir)
+        if got is not None:
+            if got[0] in samples:
+                log.fail(f"{path}: image id {got[0]} appears twice in 'images'")
+                continue
+            samples[got[0]] = got[1]
+    for k, ann in enumerate(checks.field(doc, "annotations", str(path), list)):
+        log.guard(_add_annotation, ann, k, path, samples, cat_to_class)
     return LabelledSet(order, list(samples.values()))
 
 
-def _object(ann: dict, class_id: int, hw: tuple[int, int], where: str, log: SkipLog) -> Object | None:
-    seg = ann.get("segmentation")
-    crowd = bool(ann.get("iscrowd", 0))
-    if isinstance(seg, dict):
-        counts = seg.get("counts")
-        if list(seg.get("size", [])) != list(hw):
-            log.fail(f"{where}: RLE size {seg.get('size')} differs from the image size {list(hw)}")
-            return None
-        if isinstance(counts, list):  # uncompressed RLE
-            from pycocotools import mask as mask_utils
+def _add_annotation(ann: object, k: int, path: Path, samples: dict[int, Sample], cat_to_class: dict) -> None:
+    ann = checks.mapping(ann, f"{path}: annotations[{k}]", "annotation")
+    where = f"{path}: annotation id {ann.get('id', f'#{k}')}"
+    image_id = checks.integer(checks.field(ann, "image_id", where), where, "'image_id'")
+    sample = samples.get(image_id)
+    if sample is None:
+        raise DatasetError(f"{where}: points at image id {image_id}, which is missing")
+    cat = checks.integer(checks.field(ann, "category_id", where), where, "'category_id'")
+    if cat not in cat_to_class:
+        raise DatasetError(f"{where}: category id {cat} is not in 'categories'")
+    obj = _object(ann, cat_to_class[cat], sample.hw, where)
+    sample.objects.append(obj)  # type: ignore[union-attr]
 
-            seg = mask_utils.frPyObjects(seg, hw[0], hw[1])
-            seg["counts"] = seg["counts"].decode("ascii")
-        return Object(class_id, rle=seg, iscrowd=crowd, score=ann.get("score"))
-    if isinstance(seg, list):
-        polys = [p for p in (polygon_from_flat(flat, hw, where, log) for flat in seg) if p is not None]
-        return Object(class_id, polys, iscrowd=crowd, score=ann.get("score")) if polys else None
-    log.fail(f"{where}: unsupported segmentation {type(seg).__name__}")
-    return None
+
+def _object(ann: dict, class_id: int, hw: tuple[int, int], where: str) -> Object:
+    seg = checks.field(ann, "segmentation", where)
+    crowd = checks.integer(ann.get("iscrowd", 0), where, "'iscrowd'", 0, 1) == 1
+    score = ann.get("score")
+    score = None if score is None else checks.number(score, where, "'score'", 0, 1)
+    if isinstance(seg, dict):
+        return Object(class_id, rle=checks.rle(seg, hw, f"{where}: segmentation"), iscrowd=crowd, score=score)
+    if isinstance(seg, list) and seg:
+        polys = [checks.polygon(flat, hw, f"{where}: segmentation[{i}]") for i, flat in enumerate(seg)]
+        return Object(class_id, polys, iscrowd=crowd, score=score)
+    raise checks.fail(where, "'segmentation'", "a list of polygons or an RLE mapping", seg)
 
 
 def write(ds: LabelledSet, out: Path, split: str, fill: int, masks: str = "polygons") -> str:

@@ -1,48 +1,48 @@
-"""Checks shared by the format readers: polygons, image files and sizes."""
+"""Pieces the format readers and writers share: image sizes, declared-size checks, text output."""
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
-import numpy as np
-
+from ...errors import DatasetError
 from ...io.image import atomic_write_bytes
-from ..annotations import SkipLog
+from .. import checks
 
-__all__ = ["polygon_from_flat", "image_size", "write_text"]
-
-
-def polygon_from_flat(values: list[float], hw: tuple[int, int], where: str, log: SkipLog,
-                      normalised: bool = False) -> np.ndarray | None:
-    """[x0, y0, x1, y1, ...] -> (K, 2) float32; None (after ``log.fail``) when unusable."""
-    if len(values) % 2 or len(values) < 6:
-        log.fail(f"{where}: polygon needs at least 3 points (x, y pairs), got {len(values)} numbers")
-        return None
-    pts = np.asarray(values, dtype=np.float32).reshape(-1, 2)
-    if normalised:
-        pts = pts * np.array([hw[1], hw[0]], np.float32)
-    h, w = hw
-    tol = 1.0
-    x, y = pts[:, 0], pts[:, 1]
-    if (x < -tol).any() or (y < -tol).any() or (x > w + tol).any() or (y > h + tol).any():
-        log.fail(f"{where}: polygon outside the {h}x{w} image")
-        return None
-    return np.clip(pts, 0, [w, h])
+__all__ = ["image_size", "declared_hw", "image_path", "write_text"]
 
 
-def image_size(path: Path, where: str, log: SkipLog) -> tuple[int, int] | None:
+def image_size(path: Path, where: str) -> tuple[int, int]:
+    """(H, W) of an image file from its header (regular files only; nothing is decoded)."""
     from PIL import Image
 
-    if not path.is_file():
-        log.fail(f"{where}: image {path} not found")
-        return None
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        raise DatasetError(f"{where}: image {path} not found") from None
+    if not stat.S_ISREG(mode):
+        raise DatasetError(f"{where}: image {path} is not a regular file")
     try:
         with Image.open(path) as im:
             w, h = im.size
-    except OSError as exc:
-        log.fail(f"{where}: cannot read image {path} ({exc})")
-        return None
-    return h, w
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise DatasetError(f"{where}: cannot read image {path} ({exc})") from None
+    return checks.image_hw(h, w, f"{where}: image {path.name}")
+
+
+def declared_hw(height: object, width: object, image: Path, where: str, from_text: bool = False) -> tuple[int, int]:
+    """An annotation's declared (H, W), checked and compared with the image file's own size."""
+    hw = checks.image_hw(height, width, where, from_text)
+    actual = image_size(image, where)
+    if hw != actual:
+        raise DatasetError(f"{where}: declares a {hw[0]}x{hw[1]} image but {image.name} is {actual[0]}x{actual[1]}")
+    return hw
+
+
+def image_path(folder: Path, name: object, where: str, what: str = "file_name") -> Path:
+    """``folder / name`` for a relative file name from an annotation (absolute names are used as they are)."""
+    return folder / checks.text(name, where, what)
 
 
 def write_text(path: Path, text: str) -> Path:

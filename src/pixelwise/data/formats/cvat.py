@@ -9,45 +9,70 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import DatasetError
+from .. import checks
 from ..annotations import LabelledSet, Object, Sample, SkipLog
-from .common import polygon_from_flat, write_text
+from . import common
+from .common import write_text
 
 __all__ = ["read", "write"]
 
 
-def read(path: Path, images_dir: Path, classes: tuple[str, ...] | None, log: SkipLog) -> LabelledSet:
+def _root(path: Path) -> ET.Element:
+    body = checks.read_text(path, "CVAT XML file")
+    if not body.strip():
+        raise DatasetError(f"{path}: CVAT XML file is empty")
     try:
-        root = ET.parse(path).getroot()
-    except (ET.ParseError, OSError) as exc:
+        root = ET.fromstring(body)
+    except ET.ParseError as exc:
         raise DatasetError(f"{path}: malformed CVAT XML ({exc})") from None
+    if root.tag != "annotations":
+        raise DatasetError(f"{path}: expected CVAT for images 1.1 (<annotations> at the top), got <{root.tag}>")
+    return root
+
+
+def read(path: Path, images_dir: Path, classes: tuple[str, ...] | None, log: SkipLog) -> LabelledSet:
+    root = _root(path)
     labels = tuple(n.text or "" for n in root.iter("label") for n in [n.find("name")] if n is not None)
     names = tuple(classes) if classes else labels
-    samples = []
-    for im in root.iter("image"):
-        where = f"{path}: image id {im.get('id')}"
-        img = images_dir / (im.get("name") or "")
-        if not img.is_file():
-            log.fail(f"{where}: file {img} not found")
-            continue
-        hw = (int(im.get("height", 0)), int(im.get("width", 0)))
-        objects = []
-        for shape in im:
-            if shape.tag not in ("polygon", "box"):
-                continue
-            label = shape.get("label")
-            if label not in names:
-                log.fail(f"{where}: label {label!r} is not in the class list")
-                continue
-            if shape.tag == "box":
-                x0, y0, x1, y1 = (float(shape.get(k, 0)) for k in ("xtl", "ytl", "xbr", "ybr"))
-                flat = [x0, y0, x1, y0, x1, y1, x0, y1]
-            else:
-                flat = [float(v) for pt in (shape.get("points") or "").split(";") if pt for v in pt.split(",")]
-            poly = polygon_from_flat(flat, hw, f"{where}, {shape.tag} {label!r}", log)
-            if poly is not None:
-                objects.append(Object(names.index(label), [poly]))
-        samples.append(Sample(img, hw, objects=objects, record=where))
+    samples = [s for s in (log.guard(_image, im, k, path, images_dir, names, log)
+                           for k, im in enumerate(root.iter("image"))) if s is not None]
     return LabelledSet(names, samples)
+
+
+def _image(im: ET.Element, k: int, path: Path, images_dir: Path, names: tuple[str, ...], log: SkipLog) -> Sample:
+    where = f"{path}: image id {im.get('id', f'#{k}')}"
+    img = common.image_path(images_dir, im.get("name"), where, "'name'")
+    hw = common.declared_hw(_attr(im, "height", where), _attr(im, "width", where), img, where, True)
+    objects = []
+    for shape in im:
+        if shape.tag in ("polygon", "box"):
+            obj = log.guard(_shape, shape, f"{where}, {shape.tag} {shape.get('label')!r}", names, hw)
+            if obj is not None:
+                objects.append(obj)
+    return Sample(img, hw, objects=objects, record=where)
+
+
+def _attr(el: ET.Element, key: str, where: str) -> str:
+    value = el.get(key)
+    if value is None:
+        raise DatasetError(f"{where}: missing attribute {key!r}")
+    return value
+
+
+def _shape(shape: ET.Element, where: str, names: tuple[str, ...], hw: tuple[int, int]) -> Object:
+    label = shape.get("label")
+    if label not in names:
+        raise DatasetError(f"{where}: label is not in the class list {list(names)}")
+    if shape.tag == "box":
+        x0, y0, x1, y1 = (checks.number(_attr(shape, k, where), where, k, from_text=True)
+                          for k in ("xtl", "ytl", "xbr", "ybr"))
+        flat: list[object] = [x0, y0, x1, y0, x1, y1, x0, y1]
+    else:
+        pairs = [pt.split(",") for pt in _attr(shape, "points", where).split(";") if pt.strip()]
+        if any(len(p) != 2 for p in pairs):
+            raise DatasetError(f"{where}: points must be 'x,y;x,y;...', got {shape.get('points', '')[:60]!r}")
+        flat = [v for p in pairs for v in p]
+    return Object(names.index(label), [checks.polygon(flat, hw, where, from_text=True)])
 
 
 def write(ds: LabelledSet, out: Path, split: str, fill: int) -> str:

@@ -7,32 +7,43 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import checks
 from ..annotations import LabelledSet, Sample, SkipLog
+from ..masks import MaskValues
 from .common import image_size, write_text
 
 __all__ = ["read", "write"]
 
 
-def read(split: str, root: Path, classes: tuple[str, ...], log: SkipLog) -> LabelledSet:
+def read(split: str, root: Path, classes: tuple[str, ...], log: SkipLog,
+         values: MaskValues | None = None) -> LabelledSet:
     from ...errors import DatasetError
 
     lst = root / "ImageSets" / "Segmentation" / f"{split}.txt"
     if not lst.is_file():
         raise DatasetError(f"{lst}: VOC split list not found")
     samples = []
-    for lineno, stem in enumerate(lst.read_text().split(), 1):
-        where = f"{lst}:{lineno}"
-        img = next((p for p in (root / "JPEGImages" / f"{stem}{e}" for e in (".jpg", ".png")) if p.is_file()),
-                   root / "JPEGImages" / f"{stem}.jpg")
-        lab = root / "SegmentationClass" / f"{stem}.png"
-        hw = image_size(img, where, log)
-        if hw is None:
-            continue
-        if not lab.is_file():
-            log.fail(f"{where}: label {lab} not found")
-            continue
-        samples.append(Sample(img, hw, semantic_path=lab, record=where))
+    for lineno, line in enumerate(checks.read_text(lst, "VOC split list").splitlines(), 1):
+        stem = line.strip()
+        if stem:
+            sample = log.guard(_sample, stem, root, f"{lst}:{lineno}", values)
+            if sample is not None:
+                samples.append(sample)
     return LabelledSet(classes, samples)
+
+
+def _sample(stem: str, root: Path, where: str, values: MaskValues | None) -> Sample:
+    from ...errors import DatasetError
+
+    if len(stem.split()) != 1 or "/" in stem or "\\" in stem:
+        raise DatasetError(f"{where}: expected one image name per line, got {stem[:60]!r}")
+    img = next((p for p in (root / "JPEGImages" / f"{stem}{e}" for e in (".jpg", ".png")) if p.is_file()),
+               root / "JPEGImages" / f"{stem}.jpg")
+    lab = root / "SegmentationClass" / f"{stem}.png"
+    hw = image_size(img, where)
+    if not lab.is_file():
+        raise DatasetError(f"{where}: label {lab} not found")
+    return Sample(img, hw, semantic_path=lab, record=where, mask_values=values)
 
 
 def write(ds: LabelledSet, out: Path, split: str, fill: int) -> str:

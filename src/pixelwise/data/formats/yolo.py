@@ -7,51 +7,63 @@ from pathlib import Path
 
 import numpy as np
 
+from ...errors import DatasetError
 from ...io.image import IMAGE_SUFFIXES
+from .. import checks
 from ..annotations import LabelledSet, Object, Sample, SkipLog
-from .common import image_size, polygon_from_flat, write_text
+from ..masks import swap_component
+from . import common
+from .common import write_text
 
 __all__ = ["read", "write", "labels_dir", "label_rows"]
 
 
 def labels_dir(images: Path) -> Path:
     """Ultralytics' rule: the last ``images`` path component becomes ``labels``."""
-    parts = list(images.parts)
-    idx = len(parts) - 1 - parts[::-1].index("images") if "images" in parts else None
-    if idx is None:
-        return images.parent / "labels"
-    parts[idx] = "labels"
-    return Path(*parts)
+    return swap_component(images, "images", "labels") or images.parent / "labels"
+
+
+def image_files(split: Path) -> list[Path]:
+    """The images of a split: a folder, or an Ultralytics list file (one image path per line)."""
+    if split.is_dir():
+        return sorted(p for p in split.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if split.is_file():
+        lines = [ln.strip() for ln in checks.read_text(split, "image list").splitlines()]
+        return [(split.parent / ln).resolve() if not Path(ln).is_absolute() else Path(ln)
+                for ln in lines if ln and not ln.startswith("#")]
+    raise DatasetError(f"{split}: YOLO split must be an image folder or a list file of image paths")
 
 
 def read(images: Path, classes: tuple[str, ...], log: SkipLog) -> LabelledSet:
-    labels = labels_dir(images)
-    samples = []
-    for img in sorted(p for p in images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
-        hw = image_size(img, str(img), log)
-        if hw is None:
-            continue
-        txt = labels / f"{img.stem}.txt"
-        objects = []
-        lines = txt.read_text().splitlines() if txt.is_file() else []
-        for lineno, line in enumerate(lines, 1):
-            where = f"{txt}:{lineno}"
-            parts = line.split()
-            if not parts:
-                continue
-            try:
-                cid, values = int(parts[0]), [float(v) for v in parts[1:]]
-            except ValueError:
-                log.fail(f"{where}: expected 'class x1 y1 x2 y2 ...', got {line[:60]!r}")
-                continue
-            if not 0 <= cid < len(classes):
-                log.fail(f"{where}: class id {cid} outside the {len(classes)} classes")
-                continue
-            poly = polygon_from_flat(values, hw, where, log, normalised=True)
-            if poly is not None:
-                objects.append(Object(cid, [poly]))
-        samples.append(Sample(img, hw, objects=objects, record=str(txt)))
+    samples = [s for s in (log.guard(_sample, img, classes, log) for img in image_files(images)) if s is not None]
     return LabelledSet(classes, samples)
+
+
+def _sample(img: Path, classes: tuple[str, ...], log: SkipLog) -> Sample:
+    hw = common.image_size(img, str(img))
+    txt = labels_dir(img.parent) / f"{img.stem}.txt"
+    lines = checks.read_text(txt, "label file").splitlines() if txt.exists() else []
+    objects = []
+    for lineno, line in enumerate(lines, 1):
+        if line.strip():
+            obj = log.guard(_object, line, f"{txt}:{lineno}", hw, len(classes))
+            if obj is not None:
+                objects.append(obj)
+    return Sample(img, hw, objects=objects, record=str(txt))
+
+
+def _object(line: str, where: str, hw: tuple[int, int], num_classes: int) -> Object:
+    """``class x1 y1 x2 y2 ...`` (a polygon) or ``class cx cy w h`` (a box), normalised to [0, 1]."""
+    parts = line.split()
+    cid = checks.integer(parts[0], where, "class id", from_text=True)
+    if not 0 <= cid < num_classes:
+        raise DatasetError(f"{where}: class id {cid} outside the {num_classes} classes (0-{num_classes - 1})")
+    values = parts[1:]
+    if len(values) == 4:  # a detection box: the same rectangle as a polygon
+        cx, cy, bw, bh = (checks.number(v, where, "box value", 0, 1, from_text=True) for v in values)
+        x0, y0, x1, y1 = cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2
+        values = [x0, y0, x1, y0, x1, y1, x0, y1]
+    return Object(cid, [checks.polygon(values, hw, where, normalised=True, from_text=True)])
 
 
 def label_rows(sample: Sample, num_classes: int) -> list[str]:

@@ -1,0 +1,71 @@
+"""Distillation from the teacher: soft targets move with the labels, the loss, the cache."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from pixelwise.errors import InputError  # noqa: E402
+from pixelwise.train.augment import SOFT_PAD, AugmentConfig, augment_triple  # noqa: E402
+from pixelwise.train.loop import TrainConfig, train  # noqa: E402
+from pixelwise.train.losses import distillation_loss  # noqa: E402
+from tests.conftest import SHARED  # noqa: E402
+from tests.data.test_config import make_mask_dataset  # noqa: E402
+
+TINY_NET = {"c1": 8, "c2": 16, "c3": 32, "decoder": 16, "blocks2": 1, "blocks3": 2}
+TEACHER = SHARED / "models" / "teachers" / "deeplabv3_257_mv_gpu.tflite"
+PEOPLE = SHARED / "datasets" / "people"
+
+
+@pytest.mark.parametrize("level", ["basic", "strong"])
+def test_soft_targets_move_with_the_label(level: str) -> None:
+    label = np.zeros((60, 80), np.uint8)
+    label[10:50, 20:60] = 1
+    soft = (label * 254).astype(np.uint8)
+    image = np.random.default_rng(0).integers(0, 256, (60, 80, 3), dtype=np.uint8)
+    cfg = AugmentConfig(crop_hw=(64, 64), scale_range=(0.7, 1.3), level=level, rotate_deg=5.0)
+    for seed in range(10):
+        img, lab, sft = augment_triple(image, label, soft, cfg, 255, np.random.default_rng(seed))
+        assert img.shape == (64, 64, 3) and lab.shape == sft.shape == (64, 64)
+        both = (sft != SOFT_PAD) & (lab != 255)
+        assert ((sft[both] > 127) == (lab[both] == 1)).mean() > 0.97
+        if (lab == 255).any():
+            assert (sft[lab == 255] == SOFT_PAD).mean() > 0.9  # padding carries no target
+
+
+def test_distillation_loss_prefers_agreeing_students_and_ignores_padding() -> None:
+    soft = torch.full((1, 4, 4), 254, dtype=torch.uint8)  # the teacher is sure: person everywhere
+    agree = torch.tensor([-5.0, 5.0]).view(1, 2, 1, 1).expand(1, 2, 4, 4)
+    disagree = -agree
+    assert distillation_loss(agree, soft, positive=1) < 0.01 < distillation_loss(disagree, soft, positive=1)
+    padded = torch.full((1, 4, 4), SOFT_PAD, dtype=torch.uint8)
+    assert float(distillation_loss(disagree, padded, positive=1)) == 0.0
+
+
+def test_teacher_needs_a_person_dataset(tmp_path) -> None:
+    make_mask_dataset(tmp_path / "ds", n=4)  # classes bg, fg
+    cfg = TrainConfig(data=tmp_path / "ds" / "dataset.yaml", out=tmp_path / "run", epochs=1, batch=2,
+                      crop_hw=(24, 32), threads=1, net=TINY_NET, teacher=tmp_path / "t.tflite")
+    with pytest.raises(InputError, match="person"):
+        train(cfg, progress=False)
+
+
+def test_train_with_the_teacher_caches_its_targets(tmp_path) -> None:
+    pytest.importorskip("ai_edge_litert", reason="the train extra (ai-edge-litert) is not installed")
+    if not TEACHER.is_file() or not PEOPLE.is_dir():
+        pytest.skip(f"teacher or people data not found under {SHARED}")
+    lines = (PEOPLE / "val.txt").read_text().splitlines()
+    (tmp_path / "few.txt").write_text("\n".join(lines[:3] + lines[-3:]) + "\n")
+    (tmp_path / "dataset.yaml").write_text(
+        f"format: masks\nroot: {PEOPLE}\ntrain: {tmp_path / 'few.txt'}\nval: {tmp_path / 'few.txt'}\n"
+        "ignore_index: 255\nclasses:\n  - {id: 0, name: background}\n  - {id: 1, name: person}\n")
+    cfg = TrainConfig(data=tmp_path / "dataset.yaml", out=tmp_path / "run", epochs=1, batch=2, crop_hw=(64, 64),
+                      threads=1, net=TINY_NET, teacher=TEACHER, max_batches=1)
+    train(cfg, progress=False)
+    cache = tmp_path / "run" / "teacher_targets.npz"
+    assert cache.is_file()
+    with np.load(cache) as stored:
+        assert len(stored["names"]) == 6 and stored["t0"].dtype == np.uint8
+    before = cache.stat().st_mtime_ns
+    train(cfg, progress=False)  # a second run reads the cache instead of running the teacher again
+    assert cache.stat().st_mtime_ns == before

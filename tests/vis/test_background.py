@@ -1,0 +1,95 @@
+"""Cut-outs, composites and background blur from a two-class (background, person) model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import pixelwise as pw
+from pixelwise.errors import InputError
+from pixelwise.vis.background import AlphaSmoother, alpha_matte, guided_filter, parse_colour
+
+
+def _result(model, image, **kw):
+    return pw.Segmenter(model, threads=1, confidence=True, **kw)(image)
+
+
+def test_cutout_alpha_matches_the_person_mask(person_model, person_photo) -> None:
+    res = _result(person_model, person_photo)
+    rgba = res.cutout()
+    assert rgba.shape == (120, 160, 4) and rgba.dtype == np.uint8
+    person = res.semantic == 1
+    alpha = rgba[..., 3] >= 128
+    assert (alpha == person).mean() > 0.99
+    assert rgba[..., 3][40:90, 60:100].min() == 255 and rgba[..., 3][:20].max() == 0
+    # no halo: where alpha is partial the colour is the person's green, not the red background
+    soft = (rgba[..., 3] > 0) & (rgba[..., 3] < 255)
+    if soft.any():
+        assert rgba[..., 0][soft].mean() < 100 and rgba[..., 1][soft].mean() > 150
+
+
+def test_composites_keep_person_pixels_exact(person_model, person_photo) -> None:
+    res = _result(person_model, person_photo)
+    sure = res.cutout()[..., 3] == 255
+    assert sure.sum() > 2000
+    replaced = res.composite(background=(0, 0, 255))
+    assert np.array_equal(replaced[sure], person_photo[sure])
+    assert (replaced[:20] == (0, 0, 255)).all()
+    bg_image = np.full((50, 70, 3), 77, np.uint8)  # resized to fit
+    assert np.array_equal(res.composite(background=bg_image)[sure], person_photo[sure])
+    blurred = res.composite(blur=5.0)
+    assert np.array_equal(blurred[sure], person_photo[sure])
+    with pytest.raises(ValueError, match="either"):
+        res.composite()
+
+
+def test_no_person_gives_a_fully_transparent_cutout(person_model) -> None:
+    red = np.zeros((40, 50, 3), np.uint8)
+    red[:] = (200, 10, 10)
+    rgba = _result(person_model, red).cutout()
+    assert rgba[..., 3].max() == 0
+
+
+def test_models_without_a_person_class_need_named_classes(rgb_model, colour_image) -> None:
+    res = pw.Segmenter(rgb_model, threads=1)(colour_image)
+    with pytest.raises(InputError, match="no person class"):
+        res.cutout()
+    assert (res.cutout(classes=["green"])[..., 3] > 0).any()
+    with pytest.raises(InputError, match="unknown class"):
+        res.cutout(classes=["cat"])
+
+
+def test_guided_filter_keeps_constants_and_follows_edges() -> None:
+    guide = np.zeros((30, 30), np.float32)
+    guide[:, 15:] = 1.0
+    flat = np.full((30, 30), 0.7, np.float32)
+    assert np.allclose(guided_filter(guide, flat, 3), 0.7, atol=1e-4)
+    noisy = (guide + np.random.default_rng(0).normal(0, 0.05, guide.shape)).astype(np.float32)
+    out = guided_filter(guide, noisy, 3)
+    assert out[:, :12].mean() < 0.05 and out[:, 18:].mean() > 0.95  # the edge stays sharp
+
+
+def test_alpha_without_confidence_is_the_hard_mask(person_model, person_photo) -> None:
+    res = pw.Segmenter(person_model, threads=1)(person_photo)
+    alpha = alpha_matte(res, refine=False)
+    assert np.array_equal(alpha > 0.5, res.semantic == 1)
+
+
+@pytest.mark.parametrize(("text", "rgb"), [("#00ff00", (0, 255, 0)), ("1,2,3", (1, 2, 3)), ("white", (255, 255, 255))])
+def test_parse_colour(text: str, rgb: tuple[int, int, int]) -> None:
+    assert parse_colour(text) == rgb
+
+
+@pytest.mark.parametrize("bad", ["#12", "1,2", "300,0,0", "reddish"])
+def test_parse_colour_refuses_bad_values(bad: str) -> None:
+    with pytest.raises(InputError, match="colour"):
+        parse_colour(bad)
+
+
+def test_alpha_smoother_averages_over_frames() -> None:
+    smooth = AlphaSmoother(0.5)
+    assert smooth(np.ones((2, 2), np.float32)).tolist() == [[1, 1], [1, 1]]
+    assert smooth(np.zeros((2, 2), np.float32)).tolist() == [[0.5, 0.5], [0.5, 0.5]]
+    assert smooth(np.zeros((3, 3), np.float32)).shape == (3, 3)  # a new size restarts
+    with pytest.raises(InputError):
+        AlphaSmoother(1.0)
