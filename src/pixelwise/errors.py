@@ -14,6 +14,7 @@ __all__ = [
     "ImageNotFoundError",
     "NotRegularFileError",
     "ImageDecodeError",
+    "NotAnImageError",
     "ImageTooLargeError",
     "DownloadError",
     "DownloadTimeoutError",
@@ -50,6 +51,10 @@ class NotRegularFileError(ImageReadError):
 
 class ImageDecodeError(ImageReadError):
     """The bytes are empty, not an image, corrupt or truncated."""
+
+
+class NotAnImageError(ImageDecodeError):
+    """The bytes are in no image format pixelwise reads (the server answers 415, not 422)."""
 
 
 class ImageTooLargeError(ImageReadError):

@@ -24,6 +24,7 @@ from ..errors import (
     ImageNotFoundError,
     ImageReadError,
     ImageTooLargeError,
+    NotAnImageError,
     NotRegularFileError,
     PixelwiseRuntimeError,
 )
@@ -168,7 +169,7 @@ def decode_image(data: bytes, name: str = "<bytes>", max_pixels: int = DEFAULT_M
         limit = min(max_pixels, _bomb_limit() or max_pixels)
         raise _too_large(name, int(found.group(1)) if found else None, limit) from None
     except UnidentifiedImageError:
-        raise ImageDecodeError(f"{name}: not an image (unrecognised format)") from None
+        raise NotAnImageError(f"{name}: not an image (unrecognised format)") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageDecodeError(f"{name}: corrupt or truncated image ({exc})") from None
     return _pil_to_rgb(img)
