@@ -198,7 +198,7 @@ class Result:
 
     def unlabelled_fraction(self) -> float:
         """Share of pixels that carry no class (e.g. below ``min_conf``), 0..1; semantic models."""
-        if self.spec.adapter != "semantic" or not self.semantic.size:
+        if self.spec.kind != "semantic" or not self.semantic.size:
             return 0.0
         return float(np.count_nonzero(self.semantic >= len(self.names)) / self.semantic.size)
 
@@ -213,7 +213,7 @@ class Result:
         or a bool array with ``as_numpy=True``.
         """
         items: list[tuple[str, float | None, np.ndarray]] = []
-        if self.spec.adapter == "semantic":
+        if self.spec.kind == "semantic":
             for name, info in self.areas().items():
                 items.append((name, None, self.semantic == info["id"]))
         else:
@@ -240,14 +240,14 @@ class Result:
         info = []
         things = set(self.spec.thing_ids)
         for a in self.areas().values():
-            if a["id"] in things or self.spec.adapter != "semantic":
+            if a["id"] in things or self.spec.kind != "semantic":
                 continue
             m = self.semantic == a["id"]
             seg[m] = len(info) + 1
             info.append(self._segment_info(len(info) + 1, a["id"], False, m))
         inst = self.instances
         for i in range(len(inst)):
-            m = inst.mask(i) & (seg == 0) if self.spec.adapter != "semantic" else inst.mask(i)
+            m = inst.mask(i) & (seg == 0) if self.spec.kind != "semantic" else inst.mask(i)
             if not m.any():
                 continue
             seg[m] = len(info) + 1

@@ -19,7 +19,11 @@ SPEC_VERSION = 1
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
-ADAPTERS = ("semantic", "yolo_seg")
+# adapter name -> the kind of result it gives ("semantic": a class per pixel; "instance":
+# objects with boxes and masks). The adapters carry the same ``kind``; a contract test
+# keeps the two in step (spec is a leaf module and cannot import the adapters).
+ADAPTER_KINDS = {"semantic": "semantic", "yolo_sem": "semantic", "yolo_seg": "instance"}
+ADAPTERS = tuple(ADAPTER_KINDS)
 RESIZE_MODES = ("stretch", "letterbox")
 
 
@@ -43,7 +47,7 @@ class ModelSpec:
     """Everything needed to pre-process, decode and present a model's output.
 
     Attributes:
-        adapter: model family that decodes the outputs ("semantic" or "yolo_seg").
+        adapter: model family that decodes the outputs ("semantic", "yolo_sem" or "yolo_seg").
         input_hw: (height, width) the model was trained at; dynamic models accept others.
         classes: class names, index = class id.
         colours: RGB colour per class.
@@ -54,6 +58,8 @@ class ModelSpec:
         stride: the model's largest downsampling factor; a dynamic letterbox model gets
             the smallest canvas that fits the image and is a multiple of it (rectangular
             inference, as Ultralytics runs dynamic exports).
+        layout: the adapter's output layout when it has several ("" = its default; yolo_seg:
+            "classic" or "end2end").
         ignore_index: label id ignored in training and metrics (None if none).
         provenance: free-form training record (command, seed, data, date).
         scores: measured scores (e.g. {"val_miou": 61.2, "val_iou": {...}}).
@@ -70,6 +76,7 @@ class ModelSpec:
     dynamic: bool = False
     stride: int = 32
     ignore_index: int | None = None
+    layout: str = ""
     name: str = ""
     provenance: dict[str, Any] = field(default_factory=dict)
     scores: dict[str, Any] = field(default_factory=dict)
@@ -95,6 +102,11 @@ class ModelSpec:
         unknown = [t for t in self.things if t not in self.classes]
         if unknown:
             raise ModelError(f"thing classes {unknown} are not in the class list {list(self.classes)}")
+
+    @property
+    def kind(self) -> str:
+        """"semantic" (a class per pixel) or "instance" (objects), from the adapter."""
+        return ADAPTER_KINDS[self.adapter]
 
     @property
     def num_classes(self) -> int:

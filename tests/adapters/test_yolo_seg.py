@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 import pixelwise as pw
-from pixelwise.adapters.yolo_seg import YoloSegAdapter, decode_detections, masks_from_protos
+from pixelwise.adapters.yolo_seg import (
+    YoloSegAdapter,
+    decode_detections,
+    decode_end2end,
+    layout_of,
+    masks_from_protos,
+)
 from pixelwise.ops.boxes import box_iou
 from pixelwise.ops.letterbox import resize_to_input
 from pixelwise.result import NO_OBJECT
@@ -167,3 +173,119 @@ def test_dynamic_exports_get_rectangular_canvases_like_ultralytics():
     outs = _outputs([(160, 128, 320, 240, 0, 0.9)], proto_hw=(64, 80))
     d = YoloSegAdapter.postprocess(outs, t, dyn)
     assert np.allclose(d.instances.boxes_xyxy[0], [0, 0, 480, 360]) and d.instances.areas[0] == 360 * 480
+
+
+# -- end-to-end layout (YOLO26 end2end=True, YOLOv10): rows of x1, y1, x2, y2, score, class, 32 coefficients --
+E2E_SPEC = SPEC.replace(layout="end2end")
+
+
+def _e2e_outputs(rows, max_det=300, proto_hw=(16, 16)):
+    """output0 (1, max_det, 38) with the given (x1, y1, x2, y2, score, cls) rows first; output1 all ones."""
+    out0 = np.zeros((1, max_det, 38), np.float32)
+    for k, (x1, y1, x2, y2, s, c) in enumerate(rows):
+        out0[0, k, :6] = (x1, y1, x2, y2, s, c)
+        out0[0, k, 6:] = 1.0
+    return {"output0": out0, "output1": np.ones((1, 32, *proto_hw), np.float32)}
+
+
+def test_e2e_zero_detections():
+    low = [(10, 10, 20, 20, 0.2, 0), (30, 30, 40, 40, 0.25, 1)]  # at or below conf 0.25
+    d = YoloSegAdapter.postprocess(_e2e_outputs(low), _transform((48, 64)), E2E_SPEC)
+    assert len(d.instances) == 0 and d.instances.masks.shape == (0, 48, 64) and (d.semantic == NO_OBJECT).all()
+
+
+def test_e2e_full_300_rows_keep_model_order_no_nms_and_max_det():
+    rows = [(1 + k % 30 * 2, 1 + k // 30 * 6, 5 + k % 30 * 2, 5 + k // 30 * 6, 0.99 - k / 1000, k % 2)
+            for k in range(300)]  # heavily overlapping boxes: NMS would drop most of them
+    outs = _e2e_outputs(rows)
+    d = YoloSegAdapter.postprocess(outs, _transform((64, 64)), E2E_SPEC)
+    assert len(d.instances) == 300
+    assert np.allclose(d.instances.scores, [r[4] for r in rows]) and d.instances.class_ids.tolist() == [
+        r[5] for r in rows]
+    capped = YoloSegAdapter.postprocess(outs, _transform((64, 64)), E2E_SPEC, max_det=100)
+    assert len(capped.instances) == 100 and np.allclose(capped.instances.scores, d.instances.scores[:100])
+    high = YoloSegAdapter.postprocess(outs, _transform((64, 64)), E2E_SPEC, conf=0.9)
+    assert len(high.instances) == 90 and high.instances.scores.min() > 0.9
+
+
+def test_e2e_rows_with_invalid_class_ids_are_dropped():
+    rows = [(0, 0, 8, 8, 0.9, 2), (0, 0, 8, 8, 0.8, -1), (8, 8, 16, 16, np.nan, 0), (16, 16, 24, 24, 0.7, 1)]
+    boxes, scores, cls, coeffs = decode_end2end(_e2e_outputs(rows)["output0"][0], 2, 0.25, 300)
+    assert cls.tolist() == [1] and scores.tolist() == pytest.approx([0.7]) and coeffs.shape == (1, 32)
+
+
+def test_e2e_boxes_at_borders_are_clipped_and_masks_cropped():
+    d = YoloSegAdapter.postprocess(_e2e_outputs([(-8, -8, 12, 12, 0.9, 0), (50, 40, 80, 70, 0.8, 1)]),
+                                   _transform((64, 64)), E2E_SPEC)
+    assert d.instances.boxes_xyxy.tolist() == [[0, 0, 12, 12], [50, 40, 64, 64]]
+    m = d.instances.masks
+    assert m[0, :12, :12].all() and m[0].sum() == 144 and m[1, 40:, 50:].all() and m[1].sum() == 24 * 14
+
+
+def test_e2e_non_square_image_maps_back_through_the_letterbox():
+    t = _transform((30, 60))  # r = 64/60, content 32x64, 16 rows of padding on top
+    d = YoloSegAdapter.postprocess(_e2e_outputs([(16, 24, 48, 40, 0.9, 1)]), t, E2E_SPEC)
+    assert d.semantic.shape == (30, 60) and d.instances.masks.shape == (1, 30, 60)
+    assert np.allclose(d.instances.boxes_xyxy[0], [15, 7.5, 45, 22.5], atol=0.01)
+    assert d.semantic[15, 30] == 1 and d.semantic[2, 2] == NO_OBJECT
+
+
+@pytest.mark.parametrize("shape, nc, end2end, expected", [
+    ((1, 39, 2100), 3, None, "classic"),
+    ((1, 39, 2100), 3, False, "classic"),
+    ((1, 300, 38), 3, None, "end2end"),  # the shape alone decides
+    ((1, 300, 38), 3, False, "end2end"),
+    ((1, 116, 8400), 80, True, "classic"),  # metadata cannot override a shape that fits one layout only
+    ((1, "rows", 38), 3, None, "classic"),  # symbolic rows: both could fit, the flag decides
+    ((1, "rows", 38), 3, True, "end2end"),
+    ((1, 300, 38), 264, True, "end2end"),  # 4 + 264 + 32 == 300: both fit
+    ((1, 300, 38), 264, False, "classic"),
+    ((1, 40, 2100), 3, None, None),
+    ((1, 300, 6), 3, True, None),  # end-to-end detection without masks
+    ((1, 39), 3, None, None),
+])
+def test_layout_from_shape_and_metadata(shape, nc, end2end, expected):
+    assert layout_of(shape, nc, end2end) == expected
+
+
+YOLO26 = YOLO.parent / "yolo26"
+SUBSET = 10  # val images per export here; bench/yolo26_equivalence.py runs all 101
+
+
+def _match(ours_xyxy, ref_xyxy):
+    """Greedy one-to-one matching by box IoU, best pairs first: [(ours, ref, iou)]."""
+    iou = box_iou(ours_xyxy, ref_xyxy)
+    pairs = []
+    for flat in np.argsort(-iou, axis=None, kind="stable"):
+        i, j = np.unravel_index(flat, iou.shape)
+        if iou[i, j] > 0 and all(p[0] != i and p[1] != j for p in pairs):
+            pairs.append((int(i), int(j), float(iou[i, j])))
+    return pairs
+
+
+@pytest.mark.parametrize("name, ref_dir, layout", [("yolo26n-seg-camvid-320", "seg", "classic"),
+                                                    ("yolo26n-seg-e2e-camvid-320", "seg-e2e", "end2end")])
+def test_yolo26_exports_equivalent_to_ultralytics(name, ref_dir, layout):
+    onnx = YOLO26 / f"{name}.onnx"
+    if not onnx.is_file() or not VAL.is_dir():
+        pytest.skip(f"{onnx} or CamVid val not found (../shared; CI has it)")
+    seg = pw.Segmenter(onnx, threads=2, backend="onnxruntime", precision="fp32")  # the equivalence is ORT FP32
+    assert seg.spec.layout == layout and seg.spec.classes == ("car", "pedestrian", "bicyclist")
+    refs = sorted((YOLO26 / "ref-val-320" / ref_dir).glob("*.npz"))
+    assert len(refs) == 101
+    total = 0
+    for ref_path in refs[:: len(refs) // SUBSET][:SUBSET]:
+        ref = np.load(ref_path)
+        inst = seg(VAL / f"{ref_path.stem}.png").instances
+        assert len(inst) == len(ref["scores"]), ref_path.stem
+        pairs = _match(inst.boxes_xyxy, ref["boxes_xyxy"])
+        assert len(pairs) == len(inst), ref_path.stem
+        h, w = ref["hw"]
+        ref_masks = np.unpackbits(ref["masks"], axis=1)[:, : h * w].reshape(-1, h, w).astype(bool)
+        for i, j, iou in pairs:
+            assert iou >= 0.99 and inst.class_ids[i] == ref["class_ids"][j]
+            assert abs(inst.scores[i] - ref["scores"][j]) <= 1e-3
+            m = inst.mask(i)
+            assert (m & ref_masks[j]).sum() / max((m | ref_masks[j]).sum(), 1) >= 0.95
+        total += len(inst)
+    assert total > 0

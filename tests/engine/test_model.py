@@ -84,3 +84,140 @@ def test_predictor_timings_classes_filter_and_fixed_size(tmp_path, colour_image)
     with pytest.raises(InputError, match="fixed input size 64x96"):
         pred(colour_image, PredictOptions(input_hw=(32, 32)))
     assert json.loads(res.to_json())["model"] == ""
+
+
+# -- foreign exports, refused models, sidecars ---------------------------------------------------
+def _save(tmp_path, name, nodes, inputs, outputs, metadata=None, inits=()):
+    import onnx
+    from onnx import helper
+
+    graph = helper.make_graph(nodes, "g", inputs, outputs, list(inits))
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    for k, v in (metadata or {}).items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = k, v
+    onnx.save(model, str(tmp_path / name))
+    return tmp_path / name
+
+
+def _ultralytics_meta(task, names="{0: 'a', 1: 'b', 2: 'c'}", **extra):
+    return {"task": task, "names": names, "imgsz": "[32, 32]", "stride": "32", "version": "8.4.190", **extra}
+
+
+def _sem_ids_onnx(tmp_path, name="ids.onnx", metadata=None):
+    """Ultralytics-style semantic export: ArgMax + Cast(uint8) in the graph, output [1, 32, 32]."""
+    from onnx import TensorProto, helper
+
+    inp = helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, 32, 32])
+    out = helper.make_tensor_value_info("output0", TensorProto.UINT8, [1, 32, 32])
+    nodes = [helper.make_node("ArgMax", ["images"], ["am"], axis=1, keepdims=0),
+             helper.make_node("Cast", ["am"], ["output0"], to=TensorProto.UINT8)]
+    return _save(tmp_path, name, nodes, [inp], [out], metadata)
+
+
+def _e2e_onnx(tmp_path, name="seg.onnx", metadata=None, rows=300):
+    """A YOLO-seg end-to-end export's signature: output0 [1, rows, 38], output1 [1, 32, 8, 8] (constants)."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    det = np.zeros((1, rows, 38), np.float32)
+    det[0, 0, :6] = (4, 4, 20, 12, 0.9, 1)  # one box in canvas pixels, class 1
+    det[0, 0, 6:] = 1.0
+    inp = helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, 32, 32])
+    outs = [helper.make_tensor_value_info("output0", TensorProto.FLOAT, [1, rows, 38]),
+            helper.make_tensor_value_info("output1", TensorProto.FLOAT, [1, 32, 8, 8])]
+    nodes = [helper.make_node("ReduceMax", ["images"], ["m"], keepdims=0),
+             helper.make_node("Mul", ["m", "zero"], ["z"]),
+             helper.make_node("Add", ["det", "z"], ["output0"]),
+             helper.make_node("Add", ["protos", "z"], ["output1"])]
+    inits = [numpy_helper.from_array(det, "det"), numpy_helper.from_array(np.ones((1, 32, 8, 8), np.float32), "protos"),
+             numpy_helper.from_array(np.zeros((), np.float32), "zero")]
+    return _save(tmp_path, name, nodes, [inp], outs, metadata, inits)
+
+
+def test_ultralytics_semantic_export_reads_names_from_metadata(tmp_path):
+    path = _sem_ids_onnx(tmp_path, metadata=_ultralytics_meta("semantic"))
+    session, spec = load_model(path)
+    assert spec.adapter == "yolo_sem" and spec.classes == ("a", "b", "c") and spec.layout == "ids"
+    assert spec.resize == "letterbox" and spec.input_hw == (32, 32) and spec.ignore_index == 255
+    img = np.zeros((16, 48, 3), np.uint8)
+    img[..., 2] = 200  # blue wins everywhere
+    res = Predictor(session, spec)(img)
+    assert res.semantic.shape == (16, 48) and (res.semantic == 2).all()
+    with pytest.raises(InputError, match="class ids only"):
+        Predictor(session, spec)(img, PredictOptions(confidence=True))
+
+
+def test_end2end_layout_comes_from_shape_and_metadata_not_the_file_name(tmp_path):
+    meta = _ultralytics_meta("segment", end2end="True")
+    for name in ("yolo11n-seg.onnx", "classic.onnx", "model.onnx"):
+        session, spec = load_model(_e2e_onnx(tmp_path, name, meta))
+        assert spec.adapter == "yolo_seg" and spec.layout == "end2end" and spec.things == spec.classes
+    inst = Predictor(session, spec)(np.zeros((32, 64, 3), np.uint8)).instances  # 2x: content 16x32 at rows 8..24
+    assert len(inst) == 1 and inst.class_ids.tolist() == [1]
+    assert np.allclose(inst.boxes_xyxy[0], [8, 0, 40, 8])
+    _, spec = load_model(_e2e_onnx(tmp_path, "nometa.onnx", meta | {"end2end": "False"}))
+    assert spec.layout == "end2end"  # [1,300,38] fits only the end-to-end layout whatever the flag says
+
+
+def test_yolo_seg_outputs_that_fit_neither_layout_are_refused(tmp_path):
+    path = _e2e_onnx(tmp_path, "odd.onnx", _ultralytics_meta("segment"), rows=300)
+    with pytest.raises(ModelError, match=r"odd.onnx: outputs do not fit the 'yolo_seg' adapter: output0 \[1, 300, 38\] "
+                                         r"fits neither"):
+        load_model(path, overrides={"layout": "classic"})
+
+
+def test_uint8_input_is_refused_at_load_naming_the_file(tmp_path):
+    from onnx import TensorProto, helper
+
+    inp = helper.make_tensor_value_info("input", TensorProto.UINT8, [1, 3, 8, 8])
+    out = helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 3, 8, 8])
+    path = _save(tmp_path, "u8.onnx", [helper.make_node("Cast", ["input"], ["logits"], to=TensorProto.FLOAT)],
+                 [inp], [out], {"pixelwise.spec": json.dumps({"classes": ["r", "g", "b"], "input_hw": [8, 8]})})
+    with pytest.raises(ModelError, match=r"u8.onnx: input input \[1, 3, 8, 8\] tensor\(uint8\) is not float32") as e:
+        load_model(path)
+    assert "\n" not in str(e.value)
+
+
+def test_empty_output_is_refused_at_load_naming_the_file(tmp_path):
+    from onnx import TensorProto, helper, numpy_helper
+
+    inp = helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 32, 32])
+    out = helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 3, None, None])
+    inits = [numpy_helper.from_array(np.array(v, np.int64), n) for n, v in
+             (("st", [0, 0]), ("en", [0, 0]), ("ax", [2, 3]))]
+    path = _save(tmp_path, "empty.onnx", [helper.make_node("Slice", ["input", "st", "en", "ax"], ["logits"])],
+                 [inp], [out], {"pixelwise.spec": json.dumps({"classes": ["r", "g", "b"], "input_hw": [32, 32]})},
+                 inits)
+    with pytest.raises(ModelError, match=r"empty.onnx: output logits \[1, 3, 0, 0\] tensor\(float\) is empty"):
+        load_model(path)
+
+
+@pytest.mark.parametrize("input_hw", ["abc", 5, [0, 4], [1, 2, 3], None])
+def test_bad_sidecar_values_name_the_sidecar(tmp_path, input_hw):
+    path = make_semantic_onnx(tmp_path / "m.onnx", sidecar={"classes": ["r", "g", "b"], "input_hw": input_hw})
+    with pytest.raises(ModelError, match=r"m\.json: .*input_hw") as e:
+        load_model(path)
+    assert str(tmp_path / "m.json") in str(e.value) and "\n" not in str(e.value)
+
+
+def test_sidecar_named_model_json_is_used_and_name_json_wins(tmp_path):
+    path = make_semantic_onnx(tmp_path / "net.onnx")
+    (tmp_path / "model.json").write_text(json.dumps({"classes": ["x", "y", "z"]}))
+    _, spec = load_model(path)
+    assert spec.classes == ("x", "y", "z")
+    (tmp_path / "net.json").write_text(json.dumps({"classes": ["p", "q", "r"]}))
+    _, spec = load_model(path)
+    assert spec.classes == ("p", "q", "r")
+    (tmp_path / "model.json").write_text("[1, 2]")
+    _, spec = load_model(path)  # not consulted when net.json exists
+    (tmp_path / "net.json").unlink()
+    with pytest.raises(ModelError, match=r"model\.json: expected a JSON object"):
+        load_model(path)
+
+
+def test_sidecar_beside_an_ultralytics_export_overrides_only_its_keys(tmp_path):
+    path = _sem_ids_onnx(tmp_path, "sem.onnx", _ultralytics_meta("semantic"))
+    (tmp_path / "sem.json").write_text(json.dumps({"classes": ["sky", "road", "car"]}))
+    _, spec = load_model(path)
+    assert spec.adapter == "yolo_sem" and spec.classes == ("sky", "road", "car") and spec.resize == "letterbox"

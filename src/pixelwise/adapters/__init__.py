@@ -1,15 +1,22 @@
-"""Model families. ``ADAPTERS`` is the one registry of names -> adapter classes."""
+"""Model families. ``ADAPTERS`` is the one registry of names -> adapter classes.
+
+Adding a family is one file (see ``base.py`` for what it provides) plus its entry here;
+the contract tests in ``tests/adapters/test_contract.py`` then run over it.
+"""
 
 from __future__ import annotations
 
 from ..errors import ModelError
+from .base import KINDS, Adapter
 from .semantic import Decoded, SemanticAdapter
 from .yolo_seg import YoloSegAdapter
+from .yolo_sem import YoloSemanticAdapter
 
-__all__ = ["ADAPTERS", "get_adapter", "Decoded"]
+__all__ = ["ADAPTERS", "KINDS", "Adapter", "get_adapter", "Decoded"]
 
-ADAPTERS = {
+ADAPTERS: dict[str, type] = {
     "semantic": SemanticAdapter,
+    "yolo_sem": YoloSemanticAdapter,
     "yolo_seg": YoloSegAdapter,
 }
 

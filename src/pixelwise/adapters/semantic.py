@@ -1,7 +1,8 @@
 """Semantic models: one image in, per-pixel class scores (or ids) out.
 
 Accepted outputs: ``(1, C, h, w)`` logits at any resolution (upsampled bilinearly to the
-image), or ``(1, h, w)`` / ``(1, 1, h, w)`` integer class ids. A model exported by
+image), or ``(1, h, w)`` / ``(1, 1, h, w)`` / ``(h, w)`` integer class ids (resized
+nearest-neighbour; such a model has no confidence map, so asking for one is an error). A model exported by
 pixelwise may add a second output ``labels`` (1, H, W) holding the argmax at the input
 size; it is used when the image already has the input size.
 """
@@ -9,14 +10,16 @@ size; it is used when the image already has the input size.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from ..errors import InputError, ModelError
 from ..ops import letterbox, semantic
 from ..result import Instances
 from ..spec import ModelSpec
 
-__all__ = ["SemanticAdapter", "Decoded"]
+__all__ = ["SemanticAdapter", "Decoded", "ids_only_error", "main_output", "is_integer_dtype"]
 
 
 @dataclass
@@ -28,8 +31,34 @@ class Decoded:
     instances: Instances | None = None
 
 
+def is_integer_dtype(dtype: str) -> bool:
+    """Whether an ONNX Runtime type string (``tensor(uint8)``) is an integer type."""
+    return "int" in str(dtype)
+
+
+def main_output(outputs: Any) -> Any:  # noqa: ANN401 (TensorInfo-like objects)
+    """The output that carries the prediction: ``logits`` if named so, else the first."""
+    return next((o for o in outputs if o.name == "logits"), outputs[0])
+
+
+def ids_only_error(spec: ModelSpec, out: np.ndarray) -> InputError:
+    what = spec.name or "this model"
+    return InputError(f"{what}: the model outputs class ids only ({out.dtype} {list(out.shape)}), so it has no "
+                      "confidence map; drop --confidence / --min-conf (or export the model with its logits)")
+
+
+def _check_spatial(out: np.ndarray, spec: ModelSpec) -> None:
+    if out.size == 0 or min(out.shape[-2:]) == 0:
+        raise ModelError(f"{spec.name or 'model'}: output has an empty spatial size {list(out.shape)}; "
+                         "expected logits [1,C,h,w] or class ids [1,h,w] with h, w > 0")
+
+
 class SemanticAdapter:
+    """Any semantic model: logits or class ids, stretch or letterbox (the spec says which)."""
+
     name = "semantic"
+    kind = "semantic"
+    options = ("confidence",)
 
     @staticmethod
     def accepts(output_shapes: list[tuple]) -> bool:
@@ -37,7 +66,24 @@ class SemanticAdapter:
         if not output_shapes:
             return False
         shape = output_shapes[0]
-        return len(shape) in (3, 4)
+        return len(shape) in (2, 3, 4)
+
+    @staticmethod
+    def from_metadata(session: Any) -> ModelSpec | None:  # noqa: ANN401
+        return None  # generic models are read from their signature (engine.model)
+
+    @staticmethod
+    def check(session: Any, spec: ModelSpec) -> ModelSpec:  # noqa: ANN401
+        out = main_output(session.outputs)
+        ok = len(out.shape) == 4 or (is_integer_dtype(out.dtype) and len(out.shape) in (2, 3))
+        if not ok:
+            raise ModelError("semantic needs logits [1,C,h,w] or integer class ids [1,h,w] / [h,w], "
+                             f"got {out.name} {list(out.shape)} {out.dtype}")
+        return spec
+
+    @staticmethod
+    def explain(spec: ModelSpec) -> str:
+        return f"logits [1,C,h,w] (argmax after bilinear upsampling) or class ids; resize {spec.resize}"
 
     @staticmethod
     def preprocess(image: np.ndarray, spec: ModelSpec, input_hw: tuple[int, int]
@@ -54,9 +100,13 @@ class SemanticAdapter:
         if labels is not None and not confidence and transform.src_hw == transform.input_hw:
             return Decoded(np.ascontiguousarray(labels.reshape(src_hw), dtype=semantic.labels_dtype(n or 256)))
         out = outputs.get("logits", next(iter(outputs.values())))
-        if out.ndim == 4 and out.shape[1] == 1 and out.dtype.kind in "iu":
-            out = out[:, 0]
+        if out.dtype.kind in "iu" and (out.ndim == 2 or (out.ndim == 4 and out.shape[1] == 1)):
+            out = out.reshape((1,) + out.shape[-2:])
+        if out.ndim in (3, 4):
+            _check_spatial(out, spec)
         if out.ndim == 3 and out.dtype.kind in "iu":  # class ids
+            if confidence:
+                raise ids_only_error(spec, out)
             ids = semantic.crop_to_content(out, transform)[0]
             ids = semantic.ids_to_source(ids.astype(semantic.labels_dtype(n or 256)), src_hw)
             return Decoded(ids)

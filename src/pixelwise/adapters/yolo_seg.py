@@ -1,31 +1,47 @@
-"""Ultralytics YOLOv8 / YOLO11 segmentation models exported to ONNX.
+"""Ultralytics YOLOv8 / YOLO11 / YOLO26 segmentation models exported to ONNX.
 
-Outputs: ``output0`` (1, 4 + nc + 32, anchors): centre-xywh boxes in input pixels, nc
-class scores (already sigmoid), 32 mask coefficients; ``output1`` (1, 32, S/4, S/4):
-prototype masks. Decoding follows Ultralytics' predictor with ``retina_masks=True``:
-best class per anchor, score threshold, class-aware NMS, boxes mapped back through the
-letterbox, masks = coefficients x prototypes, padding cut, bilinear upsample to the image,
-cropped to the box, thresholded at 0 (sigmoid 0.5).
+Two layouts of ``output0``, told apart by its shape and the ``end2end`` metadata key
+(never by the file name):
+
+- ``classic`` (1, 4 + nc + 32, anchors): centre-xywh boxes in input pixels, nc class scores
+  (already sigmoid), 32 mask coefficients; decoded as Ultralytics' predictor does: best
+  class per anchor, score threshold, class-aware NMS, ``max_det``.
+- ``end2end`` (1, max_det, 6 + 32): x1, y1, x2, y2 (input pixels), score, class id, 32 mask
+  coefficients, already one box per object (YOLO26 ``end2end=True``, YOLOv10): rows above
+  the score threshold, first ``max_det`` of them, no NMS.
+
+``output1`` (1, 32, S/4, S/4) holds the prototype masks. Masks follow Ultralytics'
+``retina_masks=True``: coefficients x prototypes, letterbox padding cut, bilinear
+upsampling to the image, cropped to the box, thresholded at 0 (sigmoid 0.5).
 """
 
 from __future__ import annotations
 
-import ast
+from collections.abc import Sequence
 from typing import Any
 
 import cv2
 import numpy as np
 
+from ..errors import ModelError
 from ..ops import boxes as box_ops
 from ..ops import letterbox, semantic
 from ..ops.masks import CroppedMasks
 from ..result import NO_OBJECT, Instances
 from ..spec import ModelSpec
 from .semantic import Decoded
+from .ultralytics import read_metadata, spec_from_metadata
 
-__all__ = ["YoloSegAdapter", "decode_detections", "masks_from_protos"]
+__all__ = ["YoloSegAdapter", "decode_detections", "decode_end2end", "masks_from_protos", "layout_of"]
 
 NUM_COEFFS = 32
+E2E_COLUMNS = 6 + NUM_COEFFS  # x1, y1, x2, y2, score, class, coefficients
+LAYOUTS = ("classic", "end2end")
+
+
+def _empty() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    return (np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int32),
+            np.zeros((0, NUM_COEFFS), np.float32))
 
 
 def decode_detections(output0: np.ndarray, num_classes: int, conf: float, iou: float, max_det: int
@@ -36,8 +52,7 @@ def decode_detections(output0: np.ndarray, num_classes: int, conf: float, iou: f
     best = scores_all.max(axis=0)
     cand = np.flatnonzero(best > conf)
     if cand.size == 0:
-        return np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(
-            (0, NUM_COEFFS), np.float32)
+        return _empty()
     sub = pred[:, cand].T  # (n, 4 + nc + 32)
     cls = sub[:, 4 : 4 + num_classes].argmax(axis=1)
     score = sub[np.arange(len(sub)), 4 + cls]
@@ -45,6 +60,40 @@ def decode_detections(output0: np.ndarray, num_classes: int, conf: float, iou: f
     keep = box_ops.batched_nms(boxes, score, cls, iou)[:max_det]
     return (boxes[keep].astype(np.float32), score[keep].astype(np.float32), cls[keep].astype(np.int32),
             sub[keep, 4 + num_classes :].astype(np.float32))
+
+
+def decode_end2end(output0: np.ndarray, num_classes: int, conf: float, max_det: int
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(K, 6 + 32) end-to-end rows -> boxes xyxy (input px), scores, class ids, coefficients.
+
+    As Ultralytics' ``end2end`` path: the rows whose score is above ``conf``, in the model's
+    order, the first ``max_det`` of them; no NMS. Rows whose class id is not one of the
+    model's classes (padding, NaN) are dropped.
+    """
+    score = output0[:, 4]
+    cls = output0[:, 5]
+    ok = (score > conf) & (cls >= 0) & (cls < num_classes)
+    rows = output0[np.flatnonzero(ok)[:max_det]]
+    if not len(rows):
+        return _empty()
+    return (np.ascontiguousarray(rows[:, :4], dtype=np.float32), rows[:, 4].astype(np.float32),
+            rows[:, 5].astype(np.int32), np.ascontiguousarray(rows[:, 6:], dtype=np.float32))
+
+
+def layout_of(output0_shape: Sequence[Any], num_classes: int, end2end: bool | None = None) -> str | None:
+    """Which layout an ``output0`` shape has: "classic", "end2end", or None if neither fits.
+
+    The shape decides when only one layout fits it; when both could (symbolic dimensions,
+    or 4 + nc + 32 == rows), the ``end2end`` metadata flag does.
+    """
+    if len(output0_shape) != 3:
+        return None
+    rows, cols = output0_shape[1], output0_shape[2]
+    classic = not isinstance(rows, int) or rows == 4 + num_classes + NUM_COEFFS
+    e2e = cols == E2E_COLUMNS
+    if classic and e2e:
+        return "end2end" if end2end else "classic"
+    return "classic" if classic else "end2end" if e2e else None
 
 
 def masks_from_protos(coeffs: np.ndarray, protos: np.ndarray, transform: letterbox.Transform,
@@ -106,7 +155,11 @@ def semantic_from_instances(inst: Instances, hw: tuple[int, int]) -> np.ndarray:
 
 
 class YoloSegAdapter:
+    """Ultralytics YOLO-seg (classic and end-to-end layouts); gives instances."""
+
     name = "yolo_seg"
+    kind = "instance"
+    options = ("confidence", "conf", "iou", "max_det", "crop_to_box", "fast_masks")
 
     @staticmethod
     def accepts(output_shapes: list[tuple]) -> bool:
@@ -118,23 +171,35 @@ class YoloSegAdapter:
         return o1[1] in (NUM_COEFFS, None) or isinstance(o1[1], str)
 
     @staticmethod
-    def from_metadata(session: Any) -> ModelSpec | None:
-        """A spec from Ultralytics' export metadata (``names``, ``imgsz``, ``task``), if present."""
-        meta = session.metadata
-        if meta.get("task") != "segment" or "names" not in meta:
+    def from_metadata(session: Any) -> ModelSpec | None:  # noqa: ANN401 (a session: .metadata, .inputs)
+        """A spec from Ultralytics' export metadata (``task: segment``, ``names``, ``imgsz``), if present."""
+        um = read_metadata(session.metadata, session.source)
+        if um is None or um.task != "segment":
             return None
-        names = ast.literal_eval(meta["names"])
-        classes = tuple(str(names[k]) for k in sorted(names)) if isinstance(names, dict) else tuple(names)
-        imgsz = ast.literal_eval(meta.get("imgsz", "[640, 640]"))
-        imgsz = (imgsz, imgsz) if isinstance(imgsz, int) else tuple(imgsz)
-        shape = session.inputs[0].shape
-        dynamic = not all(isinstance(d, int) for d in shape[2:])
-        stride = int(ast.literal_eval(meta.get("stride", "32")))
-        return ModelSpec(adapter="yolo_seg", input_hw=imgsz, classes=classes, things=classes, mean=(0.0, 0.0, 0.0),
-                         std=(1.0, 1.0, 1.0), resize="letterbox", dynamic=dynamic, stride=stride,
-                         name=meta.get("description", "yolo-seg")[:80],
-                         provenance={"exporter": f"Ultralytics {meta.get('version', '?')}",
-                                     "licence": meta.get("license", "")})
+        return spec_from_metadata(um, "yolo_seg", session.inputs[0].shape, things=um.classes)
+
+    @staticmethod
+    def check(session: Any, spec: ModelSpec) -> ModelSpec:  # noqa: ANN401
+        """The spec with its layout worked out from the outputs; ModelError if they do not fit."""
+        shapes = [o.shape for o in session.outputs]
+        if not YoloSegAdapter.accepts(shapes):
+            raise ModelError("yolo_seg needs output0 [1,4+nc+32,anchors] or [1,max_det,38] and output1 [1,32,h,w]")
+        um = read_metadata(session.metadata, session.source)
+        layout = spec.layout or layout_of(shapes[0], spec.num_classes, um.end2end if um else None)
+        if layout is not None and layout not in LAYOUTS:
+            raise ModelError(f"unknown yolo_seg layout {spec.layout!r}; expected one of {', '.join(LAYOUTS)}")
+        if layout is None or layout_of(shapes[0], spec.num_classes, layout == "end2end") != layout:
+            n = 4 + spec.num_classes + NUM_COEFFS
+            raise ModelError(f"output0 {list(shapes[0])} fits neither the classic layout [1,{n},anchors] "
+                             f"(4 + {spec.num_classes} classes + 32) nor the end2end layout [1,max_det,{E2E_COLUMNS}]")
+        return spec if spec.layout == layout else spec.replace(layout=layout)
+
+    @staticmethod
+    def explain(spec: ModelSpec) -> str:
+        if spec.layout == "end2end":
+            return f"end2end: output0 [1,max_det,{E2E_COLUMNS}] xyxy, score, class, 32 coefficients; no NMS"
+        rows = 4 + spec.num_classes + NUM_COEFFS
+        return f"classic: output0 [1,{rows},anchors] xywh, class scores, 32 coefficients; NMS"
 
     @staticmethod
     def preprocess(image: np.ndarray, spec: ModelSpec, input_hw: tuple[int, int]
@@ -148,8 +213,12 @@ class YoloSegAdapter:
     def postprocess(outputs: dict[str, np.ndarray], transform: letterbox.Transform, spec: ModelSpec,
                     confidence: bool = False, conf: float = 0.25, iou: float = 0.7, max_det: int = 300,
                     crop_to_box: bool = True, fast_masks: bool = False) -> Decoded:
-        out0, out1 = list(outputs.values())[:2]
-        boxes, scores, cls, coeffs = decode_detections(out0[0], spec.num_classes, conf, iou, max_det)
+        out0 = next(v for v in outputs.values() if v.ndim == 3)
+        out1 = next(v for v in outputs.values() if v.ndim == 4)
+        if spec.layout == "end2end":
+            boxes, scores, cls, coeffs = decode_end2end(out0[0], spec.num_classes, conf, max_det)
+        else:
+            boxes, scores, cls, coeffs = decode_detections(out0[0], spec.num_classes, conf, iou, max_det)
         boxes_src = transform.boxes_to_source(boxes) if len(boxes) else boxes
         masks = masks_from_protos(coeffs, out1[0], transform, boxes_src, crop_to_box, fast_masks)
         inst = Instances(boxes_src, cls, scores, masks)

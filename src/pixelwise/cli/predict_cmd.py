@@ -83,7 +83,7 @@ def _area_table(result) -> str:  # noqa: ANN001
     rows = [f"  {'class':<14}{'pixels':>10}{'share':>9}"]
     for name, a in result.areas().items():
         rows.append(f"  {name:<14}{a['pixels']:>10}{a['fraction'] * 100:>8.1f}%")
-    if result.spec.adapter != "semantic" or result.spec.things:
+    if result.spec.kind != "semantic" or result.spec.things:
         rows.append(f"  objects: {len(result.instances)}")
     unlabelled = result.unlabelled_fraction()
     if unlabelled > 0:

@@ -101,7 +101,7 @@ class Predictor:
                       min_area=options.min_area, backend=self.backend)
 
     def _post_kwargs(self, options: PredictOptions) -> dict:
-        if self.spec.adapter == "semantic":
+        if self.adapter.kind == "semantic":
             return {"confidence": options.confidence or options.min_conf is not None}
         return {"confidence": options.confidence, "conf": options.conf, "iou": options.iou,
                 "max_det": options.max_det, "fast_masks": options.low_res_masks}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["Transform", "resize_to_input", "normalise_to_blob"]
+__all__ = ["Transform", "resize_to_input", "normalise_to_blob", "content_window"]
 
 PAD_VALUE = 114  # Ultralytics' letterbox grey
 
@@ -81,3 +81,22 @@ def normalise_to_blob(canvas: np.ndarray, mean: tuple[float, float, float],
         np.multiply(canvas[..., c], scale[c], out=blob[0, c], casting="unsafe")
         blob[0, c] -= shift[c]
     return blob
+
+
+def content_window(map_hw: tuple[int, int], src_hw: tuple[int, int]) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) of the image inside a letterboxed (h, w) map, as Ultralytics' ``scale_masks``.
+
+    The padding is worked out from the map's own size (any scale of the canvas):
+    ``gain = min(h / H, w / W)``, half the spare rows/columns on each side, the top/left
+    rounded with ``round(pad - 0.1)`` and the bottom/right with ``round(pad + 0.1)``. The
+    padding comes from the unrounded content size ``H * gain``, so where the letterbox
+    rounded the content down (a 101x37 image on 64x64: content columns 20..43) the window
+    keeps one row/column of padding (20..44), exactly as Ultralytics does.
+    """
+    h, w = map_hw
+    H, W = src_hw
+    gain = min(h / H, w / W)
+    pad_w, pad_h = (w - W * gain) / 2, (h - H * gain) / 2
+    top, left = round(pad_h - 0.1), round(pad_w - 0.1)
+    bottom, right = h - round(pad_h + 0.1), w - round(pad_w + 0.1)
+    return max(top, 0), max(bottom, top + 1), max(left, 0), max(right, left + 1)

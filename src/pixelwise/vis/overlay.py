@@ -65,7 +65,7 @@ def draw_result(result: Result, alpha: float = 0.5, legend: bool = True, boxes: 
     """The standard overlay of a Result as a new (H, W, 3) uint8 RGB image."""
     colours = result.spec.colours
     out = blend(result.image, result.semantic, colours, alpha)
-    if boxes and result.spec.adapter != "semantic":
+    if boxes and result.spec.kind != "semantic":
         inst = result.instances
         for i in range(len(inst)):
             x0, y0, x1, y1 = (int(round(v)) for v in inst.boxes_xyxy[i])
