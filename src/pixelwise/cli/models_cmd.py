@@ -1,9 +1,17 @@
-"""`pixelwise models`: the models pixelwise knows, with classes and input size."""
+"""`pixelwise models [NAME|FILE]`: the models pixelwise knows, or how it reads one file.
+
+For one model it says which adapter was chosen and why: where the spec came from
+(pixelwise's own metadata, a sidecar, Ultralytics' metadata or the output signature),
+the task and output layout, and which metadata keys the file carries. A file that fits no
+adapter is an error (exit 2) that lists the shapes seen and what pixelwise accepts.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+
+__all__ = ["add_parser", "run", "describe"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -14,13 +22,55 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def describe(name: str) -> dict:
-    from ..engine.model import load_model
+    from ..engine.model import resolve_spec
+    from ..engine.session import open_session
+    from ..errors import ModelError
     from ..registry import resolve_model
 
-    session, spec = load_model(resolve_model(name))
-    return {"name": name, "adapter": spec.adapter, "input_hw": list(spec.input_hw), "dynamic": spec.dynamic,
-            "classes": list(spec.classes), "things": list(spec.things), "scores": spec.scores,
-            "file": session.source}
+    path = resolve_model(name)
+    if path.suffix.lower() not in (".onnx", ".ort"):
+        raise ModelError(f"{path}: expected an .onnx model file")
+    session = open_session(path)
+    spec, choice = resolve_spec(session, path)
+    return {"name": name, "adapter": spec.adapter, "kind": choice.kind, "layout": choice.layout,
+            "layout_note": choice.layout_note, "spec_source": choice.source,
+            "metadata_keys": list(choice.metadata_keys),
+            "input_hw": list(spec.input_hw), "dynamic": spec.dynamic, "classes": list(spec.classes),
+            "things": list(spec.things), "scores": spec.scores, "file": session.source,
+            "inputs": [i.describe() for i in session.inputs], "outputs": [o.describe() for o in session.outputs],
+            "backend": _backend(path)}
+
+
+def _backend(path) -> dict | None:  # noqa: ANN001
+    """The cached ``--backend auto`` choice on this machine (None until a first use measured it)."""
+    from dataclasses import asdict
+
+    from ..engine.auto import lookup
+    from ..registry import cache_dir
+
+    choice = lookup(path, cache_dir())
+    return None if choice is None else {**asdict(choice), "summary": choice.summary()}
+
+
+def _print(r: dict, detail: bool) -> None:
+    h, w = r["input_hw"]
+    miou = r["scores"].get("val_miou") if r["scores"] else None
+    score = f", val mIoU {miou:.1f}" if isinstance(miou, (int, float)) else ""
+    print(f"{r['name']}: {r['adapter']}, input {h}x{w}{' (dynamic)' if r['dynamic'] else ''}, "
+          f"{len(r['classes'])} classes{score}")
+    print(f"  classes: {', '.join(r['classes'])}")
+    if r["things"]:
+        print(f"  things (instances): {', '.join(r['things'])}")
+    backend = r.get("backend")
+    print(f"  backend (auto): {backend['summary'] if backend else 'not measured yet (on first use)'}")
+    if not detail:
+        return
+    print(f"  file: {r['file']}")
+    print(f"  adapter {r['adapter']} ({r['kind']} results), from {r['spec_source']}")
+    print(f"  layout: {r['layout_note']}")
+    print(f"  metadata keys found: {', '.join(r['metadata_keys']) or 'none'}")
+    print(f"  inputs: {'; '.join(r['inputs'])}")
+    print(f"  outputs: {'; '.join(r['outputs'])}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,12 +93,5 @@ def run(args: argparse.Namespace) -> int:
         if "error" in r:
             print(f"{r['name']}: unavailable ({r['error']})")
             continue
-        h, w = r["input_hw"]
-        miou = r["scores"].get("val_miou") if r["scores"] else None
-        score = f", val mIoU {miou:.1f}" if isinstance(miou, (int, float)) else ""
-        print(f"{r['name']}: {r['adapter']}, input {h}x{w}{' (dynamic)' if r['dynamic'] else ''}, "
-              f"{len(r['classes'])} classes{score}")
-        print(f"  classes: {', '.join(r['classes'])}")
-        if r["things"]:
-            print(f"  things (instances): {', '.join(r['things'])}")
+        _print(r, detail=bool(args.model))
     return 0
