@@ -61,16 +61,14 @@ def number(value: object, where: str, what: str, lo: float | None = None, hi: fl
     expected = "a finite number" + _range_text(lo, hi)
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise fail(where, what, expected, value)
-    if isinstance(value, str):
-        if not from_text:
-            raise fail(where, what, expected, value)
-        try:
-            value = float(value)
-        except ValueError:
-            raise fail(where, what, expected, value) from None
-    out = float(value)
-    if not math.isfinite(out) or (lo is not None and out < lo) or (hi is not None and out > hi):
+    if isinstance(value, str) and not from_text:
         raise fail(where, what, expected, value)
+    try:
+        out = float(value)
+    except (ValueError, OverflowError):
+        raise fail(where, what, expected, value) from None
+    if not math.isfinite(out) or (lo is not None and out < lo) or (hi is not None and out > hi):
+        raise fail(where, what, expected, value)  # the value as the file gave it
     return out
 
 
