@@ -59,7 +59,7 @@ class ModelSpec:
             the smallest canvas that fits the image and is a multiple of it (rectangular
             inference, as Ultralytics runs dynamic exports).
         layout: the adapter's output layout when it has several ("" = its default; yolo_seg:
-            "classic" or "end2end").
+            "classic" or "end2end"; semantic models: "ids" when they output class ids only).
         ignore_index: label id ignored in training and metrics (None if none).
         provenance: free-form training record (command, seed, data, date).
         scores: measured scores (e.g. {"val_miou": 61.2, "val_iou": {...}}).
@@ -107,6 +107,12 @@ class ModelSpec:
     def kind(self) -> str:
         """"semantic" (a class per pixel) or "instance" (objects), from the adapter."""
         return ADAPTER_KINDS[self.adapter]
+
+    @property
+    def gives_confidence(self) -> bool:
+        """Whether the outputs carry scores: False for models that output class ids only
+        (``layout`` "ids"), which have no confidence map (``confidence`` / ``min_conf``)."""
+        return self.layout != "ids"
 
     @property
     def num_classes(self) -> int:

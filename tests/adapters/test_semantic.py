@@ -57,3 +57,24 @@ def test_letterboxed_models_drop_padding_before_resizing():
 def test_bad_output_rank_raises():
     with pytest.raises(ValueError, match="semantic output"):
         SemanticAdapter.postprocess({"x": np.zeros((1, 3), np.float32)}, _transform((4, 4), (4, 4)), SPEC)
+
+
+@pytest.mark.parametrize("shape", [(32, 48), (1, 32, 48), (1, 1, 32, 48)])
+def test_class_ids_with_or_without_batch_and_channel_axes(shape):
+    ids = np.zeros((32, 48), np.int32)
+    ids[:, 24:] = 2
+    d = SemanticAdapter.postprocess({"ids": ids.reshape(shape)}, _transform((64, 96), (32, 48)), SPEC)
+    assert d.semantic.shape == (64, 96) and (d.semantic[:, 48:] == 2).all() and (d.semantic[:, :48] == 0).all()
+
+
+def test_class_ids_have_no_confidence_map():
+    from pixelwise.errors import InputError
+
+    ids = np.zeros((1, 32, 48), np.uint8)
+    with pytest.raises(InputError, match="class ids only"):
+        SemanticAdapter.postprocess({"ids": ids}, _transform((64, 96), (32, 48)), SPEC, confidence=True)
+
+
+def test_empty_logits_are_a_model_error():
+    with pytest.raises(ModelError, match="empty spatial size"):
+        SemanticAdapter.postprocess({"logits": np.zeros((1, 3, 0, 0), np.float32)}, _transform((8, 8), (8, 8)), SPEC)

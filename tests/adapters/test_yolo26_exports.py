@@ -61,3 +61,19 @@ def test_batch_on_the_semantic_export(cli, tmp_path):
     for m in masks:
         ref = YOLO26 / "ref-val-320" / "sem" / f"{m.stem.rsplit('-', 1)[0]}.png"  # masks/NAME-HASH.png
         assert (np.asarray(Image.open(m)) == np.asarray(Image.open(ref))).mean() >= 0.995
+
+
+@pytest.mark.parametrize("name", ["yolo26n-seg-camvid-320.onnx", "yolo26n-seg-e2e-camvid-320.onnx",
+                                  "yolo26n-sem-camvid-320.onnx"])
+def test_segmenter_single_image_list_and_stream(tmp_path, name):
+    import pixelwise as pw
+
+    seg = pw.Segmenter(_export(name), threads=1)
+    one = seg(IMAGE)
+    rgb = np.asarray(Image.open(IMAGE).convert("RGB"))
+    again = seg([rgb])[0]  # an RGB array gives the same answer as the path
+    assert (one.semantic == again.semantic).all() and len(one.instances) == len(again.instances)
+    for p in sorted(VAL.glob("*.png"))[:2]:
+        (tmp_path / p.name).symlink_to(p)
+    frames = list(seg.stream(tmp_path, workers=1))
+    assert [r.frame_index for r in frames] == [0, 1] and all(r.semantic.shape == (360, 480) for r in frames)

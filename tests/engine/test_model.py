@@ -221,3 +221,16 @@ def test_sidecar_beside_an_ultralytics_export_overrides_only_its_keys(tmp_path):
     (tmp_path / "sem.json").write_text(json.dumps({"classes": ["sky", "road", "car"]}))
     _, spec = load_model(path)
     assert spec.adapter == "yolo_sem" and spec.classes == ("sky", "road", "car") and spec.resize == "letterbox"
+
+
+def test_a_class_id_semantic_model_has_no_confidence(tmp_path, colour_image):
+    path = make_semantic_onnx(tmp_path / "ids.onnx", output="ids", sidecar={"classes": ["r", "g", "b"]})
+    session, spec = load_model(path)
+    assert spec.adapter == "semantic" and spec.layout == "ids" and not spec.gives_confidence
+    pred = Predictor(session, spec)
+    res = pred(colour_image)
+    assert res.semantic[5, 5] == 0 and res.semantic[5, 155] == 2 and res.confidence is None
+    with pytest.raises(InputError, match="class ids only"):
+        pred(colour_image, PredictOptions(confidence=True))
+    _, logits_spec = load_model(make_semantic_onnx(tmp_path / "logits.onnx", sidecar={"classes": ["r", "g", "b"]}))
+    assert logits_spec.layout == "" and logits_spec.gives_confidence

@@ -79,11 +79,14 @@ class SemanticAdapter:
         if not ok:
             raise ModelError("semantic needs logits [1,C,h,w] or integer class ids [1,h,w] / [h,w], "
                              f"got {out.name} {list(out.shape)} {out.dtype}")
-        return spec
+        ids = is_integer_dtype(out.dtype)
+        return spec.replace(layout="ids") if ids and spec.layout != "ids" else spec
 
     @staticmethod
     def explain(spec: ModelSpec) -> str:
-        return f"logits [1,C,h,w] (argmax after bilinear upsampling) or class ids; resize {spec.resize}"
+        if spec.layout == "ids":
+            return f"class ids [1,h,w] (nearest-neighbour to the image; no confidence map); resize {spec.resize}"
+        return f"logits [1,C,h,w] (argmax after bilinear upsampling); resize {spec.resize}"
 
     @staticmethod
     def preprocess(image: np.ndarray, spec: ModelSpec, input_hw: tuple[int, int]
