@@ -271,3 +271,11 @@ def test_choices_match_the_formats_and_help_loads_no_numpy():
             "print(sorted(m for m in ('numpy', 'cv2', 'yaml') if m in sys.modules))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.stdout.strip().splitlines()[-1] == "[]", r.stdout + r.stderr
+
+
+def test_out_must_not_be_the_source_folder(tmp_path, capsys):
+    yaml_path, _ = coco(_mk(tmp_path / "ds"))
+    before = yaml_path.read_text()
+    code, _, err = _convert(capsys, yaml_path, tmp_path / "ds")
+    assert code == 2 and "is the source dataset's own folder" in err
+    assert yaml_path.read_text() == before and not (tmp_path / "ds" / "dataset.yaml").exists()

@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..data.config import DatasetConfig
 
 # The output formats, spelled out here so that `pixelwise --help` imports no dataset code (numpy, cv2);
 # tests/cli/test_convert.py checks that this equals pixelwise.data.config.FORMATS.
@@ -28,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from ..data.formats import read_split, write_dataset
 
     cfg = load_dataset_config(args.source)
+    _refuse_overwriting_the_source(cfg, args.out)
     splits = {name: read_split(cfg, name, args.skip_bad) for name in ("train", "val") if cfg.paths(name)}
     skipped = [m for ds in splits.values() for m in ds.skipped]
     for m in skipped:
@@ -36,3 +41,12 @@ def run(args: argparse.Namespace) -> int:
     counts = ", ".join(f"{k}: {len(v.samples)} images" for k, v in splits.items())
     print(f"wrote {args.fmt} dataset {path} ({counts}; {len(skipped)} record(s) skipped)")
     return 0
+
+
+def _refuse_overwriting_the_source(cfg: DatasetConfig, out: Path) -> None:
+    """--out must not be the source's own folder: its dataset.yaml and files would be overwritten."""
+    from ..errors import InputError
+
+    if out.resolve() in (cfg.root, cfg.source.parent.resolve() if cfg.source is not None else None):
+        raise InputError(f"--out {out}: is the source dataset's own folder (its files would be overwritten); "
+                         "choose a new folder")
