@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import yaml
@@ -90,8 +92,13 @@ def test_path_resolution(tmp_path, monkeypatch):
     assert cfg.root == tmp_path / "data" / "ds"
     cfg = load_dataset_config(_write(tmp_path / "data" / "ds" / "c.yaml", doc))  # no path: the YAML's folder
     assert cfg.root == tmp_path / "data" / "ds"
-    with pytest.raises(DatasetError, match=r"d.yaml: dataset path 'nowhere' holds no images/train"):
-        load_dataset_config(_write(tmp_path / "cfg" / "d.yaml", {"path": "nowhere", **doc}))
+    monkeypatch.setenv("YOLO_CONFIG_DIR", str(tmp_path / "settings"))
+    with pytest.raises(DatasetError, match=r"d.yaml: dataset path 'ds' holds no images/train"):
+        load_dataset_config(_write(tmp_path / "cfg" / "d.yaml", {"path": "ds", **doc}))
+    (tmp_path / "settings" / "Ultralytics").mkdir(parents=True)  # Ultralytics' own datasets_dir setting
+    (tmp_path / "settings" / "Ultralytics" / "settings.json").write_text(json.dumps({"datasets_dir": str(
+        tmp_path / "data")}))
+    assert load_dataset_config(tmp_path / "cfg" / "d.yaml").root == tmp_path / "data" / "ds"
 
 
 def _yolo_dataset(root, lines, names):

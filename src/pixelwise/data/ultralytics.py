@@ -11,8 +11,9 @@ Two layouts, told apart the way Ultralytics tells them apart, by ``masks_dir``:
   a single class Ultralytics trains a binary mask; here it is class 0, background 1).
 
 ``path`` is the dataset root: absolute, or relative to the working directory (as
-Ultralytics resolves it) or to the YAML's folder, whichever holds the splits; without
-``path`` the YAML's folder. ``train``/``val`` are folders or list files relative to it,
+Ultralytics resolves it), to the YAML's folder or to Ultralytics' ``datasets_dir`` (from
+its settings.json, when there is one), whichever holds the splits; without ``path`` the
+YAML's folder. ``train``/``val`` are folders or list files relative to it,
 or a list of folders. ``names`` is a mapping ``{id: name}`` or a list.
 """
 
@@ -49,6 +50,25 @@ def _split_entries(raw: dict, key: str, source: Path) -> list[str]:
     return [checks.text(v, str(source), f"{key!r} entry") for v in entries]
 
 
+def _settings_datasets_dir() -> Path | None:
+    """``datasets_dir`` from Ultralytics' settings.json (YOLO_CONFIG_DIR, else the user config folder), if any."""
+    import json
+    import os
+    import sys
+
+    base = os.environ.get("YOLO_CONFIG_DIR")
+    if base is None:
+        home = Path.home()
+        base = str({"win32": Path(os.environ.get("APPDATA", home / "AppData" / "Roaming")),
+                    "darwin": home / "Library" / "Application Support"}.get(sys.platform, home / ".config"))
+    settings = Path(base) / "Ultralytics" / "settings.json"
+    try:
+        value = json.loads(settings.read_text(encoding="utf-8")).get("datasets_dir") if settings.is_file() else None
+    except (OSError, ValueError, AttributeError):
+        return None  # an unreadable settings file only means one place fewer to look
+    return Path(value) if isinstance(value, str) and value else None
+
+
 def _root(raw: dict, source: Path, splits: dict[str, list[str]]) -> Path:
     given = raw.get("path")
     if given is None or given == "":
@@ -58,6 +78,9 @@ def _root(raw: dict, source: Path, splits: dict[str, list[str]]) -> Path:
         candidates = [base]
     else:
         candidates = [Path.cwd() / base, source.parent / base]
+        datasets_dir = _settings_datasets_dir()
+        if datasets_dir is not None:
+            candidates.append(datasets_dir / base)
     for c in candidates:
         if all((c / p).exists() for entries in splits.values() for p in entries) and c.is_dir():
             return c.resolve()
