@@ -18,14 +18,25 @@ __all__ = ["main", "build_parser"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import batch_cmd, convert_cmd, export_cmd, models_cmd, predict_cmd, serve_cmd, stream_cmd, train_cmd, val_cmd
+    from . import (
+        batch_cmd,
+        convert_cmd,
+        export_cmd,
+        models_cmd,
+        predict_cmd,
+        quantize_cmd,
+        serve_cmd,
+        stream_cmd,
+        train_cmd,
+        val_cmd,
+    )
 
     parser = argparse.ArgumentParser(prog="pixelwise", description="Segment images on the CPU.")
     parser.add_argument("--version", action="version", version=f"pixelwise {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (predict_cmd, stream_cmd, batch_cmd, serve_cmd, models_cmd, val_cmd, train_cmd, export_cmd,
-                   convert_cmd):
+                   convert_cmd, quantize_cmd):
         module.add_parser(sub)
     return parser
 
