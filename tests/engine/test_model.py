@@ -234,3 +234,18 @@ def test_a_class_id_semantic_model_has_no_confidence(tmp_path, colour_image):
         pred(colour_image, PredictOptions(confidence=True))
     _, logits_spec = load_model(make_semantic_onnx(tmp_path / "logits.onnx", sidecar={"classes": ["r", "g", "b"]}))
     assert logits_spec.layout == "" and logits_spec.gives_confidence
+
+
+def test_ultralytics_tasks_without_an_adapter_are_named(tmp_path):
+    path = _e2e_onnx(tmp_path, "det.onnx", _ultralytics_meta("detect"))
+    with pytest.raises(ModelError, match=r"det.onnx: Ultralytics task 'detect' is not supported"):
+        load_model(path)
+    bad = _e2e_onnx(tmp_path, "bad.onnx", _ultralytics_meta("segment", names="{0: 'a'"))
+    with pytest.raises(ModelError, match=r"bad.onnx: Ultralytics metadata 'names' is not a Python literal"):
+        load_model(bad)
+
+
+def test_unknown_yolo_seg_layout_is_refused(tmp_path):
+    path = _e2e_onnx(tmp_path, "seg.onnx", _ultralytics_meta("segment", end2end="True"))
+    with pytest.raises(ModelError, match="unknown yolo_seg layout 'bogus'; expected one of classic, end2end"):
+        load_model(path, overrides={"layout": "bogus"})

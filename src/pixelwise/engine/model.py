@@ -20,6 +20,7 @@ from typing import Any
 
 from ..adapters import ADAPTERS, get_adapter
 from ..adapters.ultralytics import KEYS as ULTRALYTICS_KEYS
+from ..adapters.ultralytics import read_metadata
 from ..errors import ModelError
 from ..spec import SPEC_KEY, ModelSpec
 from .session import OnnxSession, OpenCVSession, SessionConfig, open_session
@@ -109,6 +110,10 @@ def _initial_spec(session: OnnxSession, path: Path | None) -> tuple[ModelSpec, s
         return _spec_from({**base, **_read_sidecar(side)}, str(side)), f"sidecar {side}"
     if foreign is not None:
         return foreign
+    um = read_metadata(session.metadata, session.source)
+    if um is not None:  # an Ultralytics export of a task no adapter reads (detect, classify, pose, obb)
+        raise ModelError(f"{session.source}: Ultralytics task {um.task!r} is not supported; pixelwise reads "
+                         "task 'segment' (YOLO-seg) and 'semantic' exports")
     return _spec_from({**name, **_guess(session)}, session.source), "output signature"
 
 
