@@ -47,6 +47,9 @@ class ValidationReport:
 
 
 def _check_classes(seg: Segmenter, cfg: DatasetConfig) -> None:
+    last = cfg.num_classes - 1  # polygon datasets may end with a background class the model lacks: its
+    if cfg.background == last and tuple(seg.names) == tuple(cfg.classes[:last]):  # 255 ("no object") counts there
+        return
     if tuple(seg.names) != tuple(cfg.classes):
         raise DatasetError(f"{cfg.source}: the model's classes {list(seg.names)} differ from the dataset's "
                            f"{list(cfg.classes)}")

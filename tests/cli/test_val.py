@@ -110,3 +110,25 @@ def test_val_refuses_a_bad_yaml_in_one_line(tmp_path, rgb_model, capsys, body, m
     code, _, err = _run(capsys, "val", "--data", tmp_path / "bad.yaml", "--model", rgb_model)
     lines = err.strip().splitlines()
     assert code == 2 and len(lines) == 1 and "bad.yaml" in lines[0] and message in lines[0], err
+
+
+def test_val_on_an_ultralytics_yolo_seg_yaml(tmp_path, rgb_model, capsys):
+    """Polygons for the red and green bands; the blue band is uncovered, so it is the appended background."""
+    root = tmp_path / "ds"
+    img = np.zeros((*HW, 3), np.uint8)
+    for c in range(3):
+        img[:, 32 * c : 32 * (c + 1), c] = 240
+    for split in ("train", "val"):
+        (root / "images" / split).mkdir(parents=True)
+        (root / "labels" / split).mkdir(parents=True)
+        Image.fromarray(img).save(root / "images" / split / "a.png")
+        (root / "labels" / split / "a.txt").write_text("0 0 0 0.333 0 0.333 1 0 1\n1 0.334 0 0.666 0 0.666 1 0.334 1\n")
+    y = root / "data.yaml"
+    y.write_text(yaml.safe_dump({"path": str(root), "train": "images/train", "val": "images/val",
+                                 "names": ["red", "green", "blue"]}))
+    code, _, err = _run(capsys, "val", "--data", y, "--model", rgb_model, "--threads", "1",
+                        "--json", tmp_path / "m.json")
+    assert code == 0, err
+    iou = json.loads((tmp_path / "m.json").read_text())["iou"]
+    assert list(iou) == ["red", "green", "blue", "background"]
+    assert iou["red"] > 90 and iou["green"] > 90 and iou["background"] == 0.0  # the model has no background
