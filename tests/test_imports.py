@@ -20,19 +20,21 @@ ALLOWED = {
     "registry": {"weights"},
     "result": {"spec", "ops", "vis", "io", "data"},  # vis/io/data only lazily: plot()/save()/to_coco()...
     "adapters": {"result", "ops", "spec"},
-    "engine": {"adapters", "result", "spec", "ops"},
+    "options": {"spec"},
+    "engine": {"adapters", "result", "spec", "ops", "options"},
     "vis": {"result", "ops", "spec"},
     "io": {"result", "ops", "spec"},
     "eval": {"result", "ops", "spec", "io"},  # io: atomic writes of figures
     "data": {"io", "result", "ops", "spec"},  # data/exports turns Results into dataset records
     "video": {"io", "ops"},  # ops.boxes for the tracker
-    "segmenter": {"engine", "io", "video", "result", "spec", "registry", "ops"},
+    "segmenter": {"engine", "io", "video", "result", "spec", "registry", "ops", "options"},
     "train": {"data", "eval", "ops", "spec", "io", "weights"},
-    "serve": {"segmenter", "engine", "io", "vis", "result", "spec", "registry", "ops", "eval", "data", "__init__"},
+    "serve": {"segmenter", "engine", "io", "vis", "result", "spec", "registry", "ops", "eval", "data", "__init__",
+              "options"},
     "validate": {"segmenter", "data", "eval", "io", "result", "spec", "registry"},  # + "data" formats
-    "batch": {"segmenter", "engine", "io", "vis", "result", "spec", "registry", "ops"},
+    "batch": {"segmenter", "engine", "io", "vis", "result", "spec", "registry", "ops", "options"},
     "cli": {"segmenter", "engine", "io", "vis", "result", "spec", "registry", "ops", "eval", "data", "train",
-            "serve", "batch", "validate", "video", "weights", "__init__"},
+            "serve", "batch", "validate", "video", "weights", "__init__", "options"},
     "__init__": {"segmenter", "result", "spec", "errors"},
     "__main__": {"cli"},
 }

@@ -120,3 +120,77 @@ def test_one_pixel_and_odd_sizes_come_back_at_their_size(seg):
     for hw in [(1, 1), (1, 7), (333, 517)]:
         res = seg(np.full((*hw, 3), (250, 10, 10), np.uint8))
         assert res.semantic.shape == hw and int(res.semantic[0, 0]) == 0
+
+
+def test_options_are_checked_at_construction_before_the_model_loads(rgb_model):
+    from pixelwise.errors import OptionError
+
+    with pytest.raises(OptionError, match=r"imgsz \(--imgsz\) must be \(height, width\) with both >= 1"):
+        pw.Segmenter(rgb_model, imgsz=(0, 5))
+    with pytest.raises(OptionError, match=r"20000x20000 has 400.0 MP, more than the budget of 16.8 MP"):
+        pw.Segmenter("no-such-model", imgsz=(20000, 20000))  # refused before looking for the model
+    with pytest.raises(OptionError, match="conf"):
+        pw.Segmenter(rgb_model, conf=1.5)
+
+
+def test_per_call_options_are_validated_like_the_constructors(seg, colour_image):
+    from pixelwise.errors import OptionError
+
+    with pytest.raises(OptionError, match=r"imgsz \(--imgsz\) must be \(height, width\) with both >= 1, got \(0, 0\)"):
+        seg(colour_image, input_hw=(0, 0))
+    with pytest.raises(OptionError, match=r"class id 99 out of range 0..2; the model's classes are: 0 red, 1 green, 2"):
+        seg(colour_image, classes=(99,))
+    with pytest.raises(OptionError, match="unknown prediction option 'clases'"):
+        seg(colour_image, clases=(1,))
+    blue = seg(colour_image, classes=["blue"])  # by name, per call
+    assert set(np.unique(blue.semantic).tolist()) == {2, 255} and blue.semantic[5, 155] == 2
+    assert seg(colour_image, classes=[2]).semantic.tolist() == blue.semantic.tolist()
+    assert seg(colour_image, imgsz=(32, 48)).semantic.shape == (120, 160)  # the constructor's name works too
+    assert seg.options.classes is None  # per-call options change nothing for the next call
+
+
+def test_a_fifo_is_refused_not_waited_on(seg, tmp_path):
+    import os
+    from pathlib import Path
+
+    from pixelwise.errors import NotRegularFileError
+
+    os.mkfifo(tmp_path / "x.png")
+    with pytest.raises(NotRegularFileError, match=r"x.png: is a FIFO \(named pipe\)"):
+        seg(Path(tmp_path / "x.png"))
+    out = dict(seg.predict_many([tmp_path / "x.png"]))
+    assert isinstance(out[str(tmp_path / "x.png")], NotRegularFileError)
+
+
+def test_url_timeout_is_overall(rgb_model, tmp_path):
+    from pixelwise.errors import DownloadTimeoutError, InputError
+
+    class Trickle(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            try:
+                for _ in range(100):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    __import__("time").sleep(0.2)
+            except OSError:
+                pass
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        seg = pw.Segmenter(rgb_model, threads=1, timeout=1.0)
+        url = f"http://127.0.0.1:{server.server_address[1]}/x.png"
+        with pytest.raises(DownloadTimeoutError, match=rf"{url}: download did not finish within 1 s"):
+            seg(url)
+    finally:
+        server.shutdown()
+        server.server_close()
+    with pytest.raises(InputError, match="timeout must be a positive number"):
+        pw.Segmenter(rgb_model, timeout=0)

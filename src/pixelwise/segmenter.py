@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .engine.auto import AutoConfig, check_images, open_model
-from .engine.predictor import PredictOptions, Predictor
+from .engine.predictor import Predictor
 from .engine.session import SessionConfig
 from .errors import InputError, PixelwiseError
+from .io.download import DEFAULT_URL_TIMEOUT_S
 from .io.image import DEFAULT_MAX_PIXELS, read_image, to_rgb_array
 from .io.sources import ImageItem, expand_sources
 from .io.video import Frame, FrameSource, open_source
+from .options import PredictOptions
 from .registry import resolve_model
 from .result import Result
 from .spec import ModelSpec
@@ -42,6 +43,9 @@ class Segmenter:
         conf, iou, max_det: instance-model thresholds (score, NMS IoU, detections kept).
         min_area: smallest region (pixels) that counts as an instance of a semantic model.
         max_pixels: refuse images larger than this many pixels (a clear error, not an OOM).
+        timeout: seconds a URL may take to download, overall (a trickling server is cut off).
+        options: a ready :class:`~pixelwise.options.PredictOptions` record instead of the
+            prediction keywords (imgsz, classes, conf, ...), which then stay at their defaults.
         spec_overrides: ModelSpec fields to override (e.g. class names for a foreign model).
         backend: "auto" (default: the fastest installed path that keeps the model's answers,
             measured on first use and cached), "onnxruntime", "openvino" or "opencv".
@@ -69,10 +73,14 @@ class Segmenter:
                  threads: int = 0, int8: bool = False, confidence: bool = False,
                  classes: Iterable[int | str] | None = None, conf: float = 0.25, iou: float = 0.7,
                  max_det: int = 300, min_area: int = 64, max_pixels: int = DEFAULT_MAX_PIXELS,
+                 timeout: float = DEFAULT_URL_TIMEOUT_S, options: PredictOptions | None = None,
                  spec_overrides: dict[str, Any] | None = None, backend: str = "auto",
                  tile: tuple[int, int] | None = None, spinning: bool = False, low_res_masks: bool = False,
                  min_conf: float | None = None, precision: str = "auto", force: bool = False,
                  self_check: bool = True, cache_dir: str | os.PathLike[str] | None = None) -> None:
+        requested = PredictOptions.from_keywords(  # checked before anything is loaded
+            options, imgsz=imgsz, confidence=confidence, classes=classes, min_area=min_area, conf=conf, iou=iou,
+            max_det=max_det, tile=tile, low_res_masks=low_res_masks, min_conf=min_conf)
         name = str(model)
         if int8 and name == "default":
             name = "default-int8"
@@ -82,28 +90,10 @@ class Segmenter:
             precision, _auto_config(cache_dir, self_check))
         self.predictor = Predictor(session, spec)
         self.max_pixels = max_pixels
-        self.options = PredictOptions(
-            input_hw=tuple(imgsz) if imgsz else None, confidence=confidence,
-            classes=self._class_ids(classes, spec), min_area=min_area, conf=conf, iou=iou, max_det=max_det,
-            tile_hw=tuple(tile) if tile else None, low_res_masks=low_res_masks, min_conf=_check_min_conf(min_conf))
-        self.predictor.input_hw_for(self.options)  # fail early on an impossible imgsz
-
-    @staticmethod
-    def _class_ids(classes: Iterable[int | str] | None, spec: ModelSpec) -> tuple[int, ...] | None:
-        if classes is None:
-            return None
-        ids = []
-        for c in classes:
-            if isinstance(c, str) and not c.isdigit():
-                if c not in spec.classes:
-                    raise InputError(f"unknown class {c!r}; the model's classes are: {', '.join(spec.classes)}")
-                ids.append(spec.classes.index(c))
-            else:
-                cid = int(c)
-                if not 0 <= cid < spec.num_classes:
-                    raise InputError(f"class id {cid} out of range 0..{spec.num_classes - 1}")
-                ids.append(cid)
-        return tuple(ids)
+        if not timeout > 0:
+            raise InputError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        self.timeout = timeout
+        self.options = requested.resolve(spec)  # class names -> ids, a fixed input size kept
 
     @property
     def spec(self) -> ModelSpec:
@@ -116,13 +106,20 @@ class Segmenter:
     def load(self, source: ImageLike) -> tuple[np.ndarray, str | None]:
         """Any accepted image input -> ((H, W, 3) uint8 RGB, path or None)."""
         if isinstance(source, (str, Path)):
-            return read_image(source, self.max_pixels), str(source)
+            return read_image(source, self.max_pixels, self.timeout), str(source)
         return to_rgb_array(source), None
 
+    def options_for(self, **options: Any) -> PredictOptions:
+        """This Segmenter's options with per-call changes, validated and resolved like the constructor's.
+
+        Names are :class:`~pixelwise.options.PredictOptions` fields (``input_hw``, ``classes``,
+        ``conf``, ...) or the constructor's ``imgsz``/``tile``; ``classes`` takes ids or names.
+        """
+        return self.options.updated(**options).resolve(self.spec) if options else self.options
+
     def predict_array(self, image: np.ndarray, path: str | None = None, **options: Any) -> Result:
-        """Segment an already-loaded RGB array (no validation; the fast path for streams)."""
-        opts = replace(self.options, **options) if options else self.options
-        return self.predictor(image, opts, path=path)
+        """Segment an already-loaded RGB array (the image is not checked: the fast path for streams)."""
+        return self.predictor(image, self.options_for(**options), path=path)
 
     def __call__(self, source: ImageLike | list[ImageLike], **options: Any) -> Result | list[Result]:
         if isinstance(source, list):
@@ -143,7 +140,7 @@ class Segmenter:
         if item.error is not None:
             return item.error
         try:
-            image = read_image(item.source, self.max_pixels)
+            image = read_image(item.source, self.max_pixels, self.timeout)
             return self.predict_array(image, item.source, **options)
         except PixelwiseError as exc:
             return exc
@@ -189,12 +186,6 @@ class Segmenter:
         s = self.spec
         return (f"Segmenter(model={s.name or str(self.model_path)!r}, adapter={s.adapter!r}, "
                 f"classes={s.num_classes}, input={s.input_hw[0]}x{s.input_hw[1]})")
-
-
-def _check_min_conf(value: float | None) -> float | None:
-    if value is not None and not 0.0 <= float(value) <= 1.0:
-        raise InputError(f"min_conf must be between 0 and 1, got {value}")
-    return None if value is None else float(value)
 
 
 def _auto_config(cache: str | os.PathLike[str] | None, self_check: bool) -> AutoConfig:

@@ -272,3 +272,16 @@ def test_workers_die_with_a_killed_parent(tmp_path, rgb_model, stalled_url, sig)
             proc.wait()
         for pid in alive(children):  # never leave a process behind, even when the test fails
             os.kill(pid, signal.SIGKILL)
+
+
+def test_batch_takes_the_same_prediction_options(tmp_path, rgb_model, cli):
+    from pixelwise.options import PredictOptions
+
+    make_images(tmp_path / "imgs", 3)  # img0000 red, img0001 green, img0002 blue
+    s = run_batch(tmp_path / "imgs", cfg(tmp_path / "out", rgb_model, options=PredictOptions(classes=("green",))))
+    assert (s.processed, s.failed) == (3, 0)
+    index = read_index(tmp_path / "out")
+    assert [index[str(tmp_path / f"imgs/img000{k}.png")]["classes_present"] for k in range(3)] == [[], ["green"], []]
+    r = cli("batch", tmp_path / "imgs", "--out", tmp_path / "o2", "--model", rgb_model, "--imgsz", "20000x20000")
+    assert r.returncode == 2 and "imgsz (--imgsz) 20000x20000 has 400.0 MP, more than the budget" in r.stderr
+    assert not (tmp_path / "o2").exists()  # refused before anything started

@@ -54,6 +54,15 @@ def test_bad_inputs_are_reported_and_the_batch_continues(cli, rgb_model, images,
     (["predict", "{img}", "--alpha", "3"], 2, "--alpha must be between 0 and 1"),
     (["predict", "{img}", "--imgsz", "abc"], 2, "expected HEIGHTxWIDTH"),
     (["predict", "{img}", "--classes", "purple"], 2, "unknown class 'purple'"),
+    (["predict", "{img}", "--classes", "99"], 2, "class id 99 out of range 0..2; the model's classes are: 0 red"),
+    (["predict", "{img}", "--imgsz", "0x5"], 2, "expected HEIGHTxWIDTH"),
+    (["predict", "{img}", "--imgsz", "100000x100000"], 2,
+     "imgsz (--imgsz) 100000x100000 has 10000.0 MP, more than the budget of 16.8 MP (4096x4096)"),
+    (["predict", "{img}", "--imgsz", "20000x20000", "--model", "nosuchmodel"], 2,
+     "20000x20000 has 400.0 MP, more than the budget of 16.8 MP"),  # refused before the model is looked for
+    (["predict", "{img}", "--tile", "9000x9000"], 2, "tile (--tile) 9000x9000 has 81.0 MP, more than the budget"),
+    (["predict", "{img}", "--conf", "2"], 2, "conf (--conf) must be a number between 0 and 1, got 2.0"),
+    (["predict", "{img}", "--timeout", "-1"], 2, "argument --timeout: expected a positive number of seconds"),
 ])
 def test_usage_errors_exit_2_in_one_line(cli, rgb_model, images, tmp_path, args, code, message):
     (tmp_path / "empty").mkdir()
@@ -90,3 +99,47 @@ def test_default_model_end_to_end(cli, tmp_path, default_model_path):
     assert r.returncode == 0, r.stderr
     doc = json.loads((tmp_path / "leuvenA.json").read_text())
     assert doc["height"] == 563 and doc["width"] == 751 and "building" in doc["classes_present"]
+
+
+def test_a_trickling_url_ends_at_the_deadline_with_exit_2(cli, rgb_model, tmp_path):
+    import http.server
+    import threading
+    import time
+
+    class Trickle(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            try:
+                for _ in range(1000):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(0.5)
+            except OSError:
+                pass
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/slow.png"
+        t0 = time.monotonic()
+        r = cli("predict", url, "--model", rgb_model, "--out", tmp_path / "o", "--timeout", "2", timeout=30)
+        assert r.returncode == 2, r.stderr
+        assert f"pixelwise: error: {url}: download did not finish within 2 s" in r.stderr
+        assert time.monotonic() - t0 < 10
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_export_help_names_the_int8_file_after_out():
+    from pixelwise.cli.main import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command").choices["export"]
+    text = " ".join(sub.format_help().split())
+    assert "OUT.onnx -> OUT_int8.onnx" in text and "NAME_int8" not in text

@@ -13,6 +13,7 @@ from ..errors import OptionError, PixelwiseRuntimeError
 from ..io.download import DEFAULT_URL_TIMEOUT_S
 from ..io.image import atomic_write_bytes
 from ..io.inputs import ImageItem, resolve_key
+from ..options import PredictOptions
 from .index import BatchIndex, read_index
 from .inputs import list_items
 from .work import WorkConfig
@@ -32,6 +33,7 @@ class BatchConfig:
     ray_address: str | None = None
     progress: bool = True
     timeout: float = DEFAULT_URL_TIMEOUT_S  # seconds for each URL download, overall
+    options: PredictOptions = PredictOptions()  # imgsz, classes, thresholds: as for Segmenter(options=...)
 
     def __post_init__(self) -> None:
         if self.engine not in ("local", "ray"):
@@ -113,7 +115,7 @@ def run_batch(source: str | Path, config: BatchConfig) -> BatchSummary:
     workers = config.workers or cores
     threads = config.threads or max(1, cores // workers)
     work = WorkConfig(out=str(out), model=config.model, threads=threads, overlay=config.overlay,
-                      timeout=config.timeout)
+                      timeout=config.timeout, options=config.options)
     engine = run_ray(paths, work, workers, config.ray_address) if config.engine == "ray" else run_local(
         paths, work, workers)
     index = BatchIndex(out)

@@ -11,6 +11,7 @@ from ..errors import PixelwiseError, PixelwiseRuntimeError
 from ..io.download import DEFAULT_URL_TIMEOUT_S
 from ..io.image import read_image, write_image
 from ..io.sinks import write_mask
+from ..options import PredictOptions
 from ..segmenter import Segmenter
 from .inputs import output_key
 
@@ -25,6 +26,11 @@ class WorkConfig:
     overlay: bool = False
     alpha: float = 0.5
     timeout: float = DEFAULT_URL_TIMEOUT_S  # seconds for each URL download, overall
+    options: PredictOptions = PredictOptions()
+
+    def __post_init__(self) -> None:
+        if isinstance(self.options, dict):  # Ray passes the config as plain data
+            object.__setattr__(self, "options", PredictOptions(**self.options))
 
 
 def mask_path(out: Path, source: str) -> Path:
@@ -37,13 +43,13 @@ class Worker:
     def __init__(self, config: WorkConfig) -> None:
         self.config = config
         self.out = Path(config.out)
-        self.seg = Segmenter(config.model, threads=config.threads)
+        self.seg = Segmenter(config.model, threads=config.threads, options=config.options, timeout=config.timeout)
 
     def __call__(self, source: str) -> dict[str, Any]:
         t0 = time.perf_counter()
         record: dict[str, Any] = {"path": source, "status": "ok", "error": None}
         try:
-            image = read_image(source, self.seg.max_pixels, self.config.timeout)
+            image = read_image(source, self.seg.max_pixels, self.seg.timeout)
             res = self.seg.predict_array(image, source)
             mask = write_mask(mask_path(self.out, source), res)
             record.update(mask=str(mask.relative_to(self.out)), mask_bytes=mask.stat().st_size,

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .options import add_timeout_option, non_negative_int
+from .options import add_predict_options, add_timeout_option, non_negative_int, options_from_args
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -24,15 +24,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--force", action="store_true", help="redo images that are already complete")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_timeout_option(p)
+    add_predict_options(p)  # the same --imgsz, --classes, --conf, ... as predict
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..batch import BatchConfig, run_batch
 
+    options = options_from_args(args)  # checked before any worker starts
     cfg = BatchConfig(out=args.out, model=args.model, engine=args.engine, workers=args.workers, threads=args.threads,
                       overlay=args.overlay, force=args.force, ray_address=args.address, progress=not args.quiet,
-                      timeout=args.timeout)
+                      timeout=args.timeout, options=options)
     s = run_batch(args.input, cfg)
     for err in s.errors[:20]:
         print(f"pixelwise: error: {err}", file=sys.stderr)

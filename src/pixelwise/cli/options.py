@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
-__all__ = ["hw", "float_pair", "non_negative_int", "positive_seconds", "add_timeout_option"]
+from ..options import PredictOptions, cli_fields
+
+__all__ = ["hw", "float_pair", "non_negative_int", "positive_seconds", "add_timeout_option", "add_predict_options",
+           "options_from_args"]
 
 
 def hw(text: str) -> tuple[int, int]:
@@ -60,3 +64,32 @@ def add_timeout_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=positive_seconds, default=DEFAULT_URL_TIMEOUT_S, metavar="SECONDS",
                    help="give up on a URL that has not downloaded in this many seconds "
                         f"(default {DEFAULT_URL_TIMEOUT_S:g})")
+
+
+_TYPES: dict[str, Any] = {"size": hw, "int": int, "float": float, "classes": str}
+
+
+def _dest(flag: str) -> str:
+    return flag.lstrip("-").replace("-", "_")
+
+
+def add_predict_options(p: argparse.ArgumentParser) -> None:
+    """One flag per :class:`~pixelwise.options.PredictOptions` field (name, default and help from the record)."""
+    for _, meta, default in cli_fields():
+        if meta["kind"] == "switch":
+            p.add_argument(meta["flag"], action="store_true", help=meta["help"])
+        else:
+            shown = f" (default {default})" if default is not None else ""
+            p.add_argument(meta["flag"], type=_TYPES[meta["kind"]], default=default, metavar=meta["metavar"],
+                           help=meta["help"] + shown)
+
+
+def options_from_args(args: argparse.Namespace, confidence: bool = False) -> PredictOptions:
+    """The validated record of the prediction flags (raises OptionError naming the flag, before any model loads)."""
+    values: dict[str, Any] = {}
+    for name, meta, _ in cli_fields():
+        value = getattr(args, _dest(meta["flag"]))
+        if meta["kind"] == "classes" and value is not None:
+            value = [c.strip() for c in value.split(",") if c.strip()] or None
+        values[name] = value
+    return PredictOptions(confidence=confidence, **values)

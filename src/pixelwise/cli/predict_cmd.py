@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..errors import PixelwiseError
 from .effects import add_effect_options, effect_note, wants_effects, write_effects
-from .options import hw
+from .options import add_predict_options, add_timeout_option, options_from_args
 
 __all__ = ["add_parser", "run", "add_model_options", "segmenter_from_args"]
 
@@ -20,7 +20,6 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     """Options shared by every command that runs a model."""
     p.add_argument("--model", default="default", help="known model name or .onnx path (default: the embedded model)")
     p.add_argument("--int8", action="store_true", help="use the INT8 variant of the default model")
-    p.add_argument("--imgsz", type=hw, default=None, metavar="HxW", help="input size for dynamic models (rows x cols)")
     p.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads (0 = all cores)")
     p.add_argument("--device", default="cpu", choices=["cpu"], help="execution provider (CPU in this build)")
     p.add_argument("--backend", default="auto", choices=["auto", "onnxruntime", "openvino", "opencv"],
@@ -31,24 +30,17 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="run a path known to lose accuracy (OpenCV DNN on INT8)")
     p.add_argument("--no-self-check", dest="self_check", action="store_false",
                    help="auto: skip the first-use measurement (a cached choice still counts; else ONNX Runtime)")
-    p.add_argument("--classes", default=None, help="keep only these classes: ids or names, comma-separated")
-    p.add_argument("--conf", type=float, default=0.25, help="score threshold (instance models)")
-    p.add_argument("--iou", type=float, default=0.7, help="NMS IoU threshold (instance models)")
-    p.add_argument("--max-det", type=int, default=300, help="detections kept per image (instance models)")
-    p.add_argument("--min-conf", type=float, default=None, metavar="P",
-                   help="semantic models: leave pixels below this confidence (0..1) unlabelled")
-    p.add_argument("--min-area", type=int, default=64, help="smallest region (pixels) that counts as an object")
-    p.add_argument("--low-res-masks", action="store_true",
-                   help="instance models: blocky masks from the model's 1/4-resolution grid, faster")
-    p.add_argument("--tile", type=hw, default=None, metavar="HxW",
-                   help="tiled inference for images larger than HxW (full-resolution tiles, stitched)")
+    add_predict_options(p)  # --imgsz, --classes, --conf, ...: one flag per PredictOptions field
 
 
 def segmenter_from_args(args: argparse.Namespace, confidence: bool = False):  # noqa: ANN201
+    from ..io.download import DEFAULT_URL_TIMEOUT_S
     from ..segmenter import Segmenter
 
-    classes = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
+    opts = options_from_args(args, confidence)  # every prediction flag checked before the model loads
+    classes = list(opts.classes) if opts.classes else None
     return Segmenter(args.model, imgsz=args.imgsz, threads=args.threads, int8=args.int8, confidence=confidence,
+                     timeout=getattr(args, "timeout", DEFAULT_URL_TIMEOUT_S),
                      classes=classes, conf=args.conf, iou=args.iou, max_det=args.max_det, min_area=args.min_area,
                      backend=args.backend, tile=args.tile, low_res_masks=args.low_res_masks,
                      precision=args.precision, force=args.force, self_check=args.self_check,
@@ -64,6 +56,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--confidence", action="store_true", help="also save a confidence map (<name>_conf.png)")
     p.add_argument("--masks", choices=["rle", "polygons", "none"], default="rle", help="instance masks in JSON")
     p.add_argument("--recursive", action="store_true", help="look into sub-folders of directories")
+    add_timeout_option(p)
     p.add_argument("--quiet", action="store_true", help="one line per image, no area tables")
     add_effect_options(p)
     p.set_defaults(run=run)

@@ -3,35 +3,17 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
 from ..adapters import get_adapter
 from ..errors import InputError
+from ..options import PredictOptions
 from ..result import Result
 from ..spec import ModelSpec
 from .session import OnnxSession
 
 __all__ = ["PredictOptions", "Predictor"]
-
-
-@dataclass(frozen=True)
-class PredictOptions:
-    """Per-call options. ``input_hw`` None = the model's own size."""
-
-    input_hw: tuple[int, int] | None = None
-    confidence: bool = False
-    classes: tuple[int, ...] | None = None  # keep only these class ids (others -> background/255)
-    min_area: int = 64
-    conf: float = 0.25
-    iou: float = 0.7
-    max_det: int = 300
-    output_filter: Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]] | None = None  # e.g. smoothing
-    tile_hw: tuple[int, int] | None = None  # tiled inference of large images (dynamic semantic models)
-    low_res_masks: bool = False  # instance models: masks sampled from the prototype grid (nearest), faster
-    min_conf: float | None = None  # semantic models: pixels whose top probability is below this are unlabelled
 
 
 class Predictor:
