@@ -218,3 +218,17 @@ def test_train_and_convert_read_an_ultralytics_yaml(cli, tmp_path):
     r = cli("train", "--data", y, "--out", tmp_path / "run", "--epochs", "1", "--batch", "2", "--crop", "32x48",
             "--net", "small", "--threads", "1", "--val-every", "1")
     assert r.returncode == 0, r.stderr
+
+
+def test_roboflow_style_export(tmp_path):
+    """A Roboflow export: data.yaml beside train/images, paths given as ../train/images, nc + a names list."""
+    root = tmp_path / "export"
+    for split in ("train", "valid"):
+        (root / split / "images").mkdir(parents=True)
+        (root / split / "labels").mkdir(parents=True)
+        Image.fromarray(np.zeros((20, 40, 3), np.uint8)).save(root / split / "images" / "a.jpg")
+        (root / split / "labels" / "a.txt").write_text("0 0 0 0.5 0 0.5 1 0 1\n")
+    _write(root / "data.yaml", {"train": "../train/images", "val": "../valid/images", "nc": 1, "names": ["crack"]})
+    cfg = load_dataset_config(root)  # a folder holding data.yaml works too
+    assert cfg.val == root / "valid" / "images" and cfg.classes == ("crack", "background")
+    assert (_maps(cfg)["a.jpg"][:, :20] == 0).all()

@@ -157,9 +157,10 @@ def _read_mapping(path: Path) -> tuple[Path, dict]:
 
     path = Path(path)
     if path.is_dir():
-        path = path / "dataset.yaml"
+        path = next((path / n for n in ("dataset.yaml", "data.yaml") if (path / n).is_file()), path / "dataset.yaml")
     if not path.is_file():
-        raise DatasetError(f"{path}: no such dataset file (pass a dataset YAML or a folder containing dataset.yaml)")
+        raise DatasetError(f"{path}: no such dataset file (pass a dataset YAML or a folder containing dataset.yaml "
+                           "or data.yaml)")
     raw = checks.load_yaml(path)
     if not isinstance(raw, dict):
         raise DatasetError(f"{path}: expected a mapping at the top level, got {checks.show(raw)}")

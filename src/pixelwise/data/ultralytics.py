@@ -69,6 +69,14 @@ def _settings_datasets_dir() -> Path | None:
     return Path(value) if isinstance(value, str) and value else None
 
 
+def _entry(root: Path, entry: str) -> Path:
+    """``root / entry``; a missing ``../x`` falls back to ``root / x``, as Ultralytics does (Roboflow's exports)."""
+    path = root / entry
+    if not path.exists() and entry.startswith("../"):
+        return root / entry[3:]
+    return path
+
+
 def _root(raw: dict, source: Path, splits: dict[str, list[str]]) -> Path:
     given = raw.get("path")
     if given is None or given == "":
@@ -82,7 +90,7 @@ def _root(raw: dict, source: Path, splits: dict[str, list[str]]) -> Path:
         if datasets_dir is not None:
             candidates.append(datasets_dir / base)
     for c in candidates:
-        if all((c / p).exists() for entries in splits.values() for p in entries) and c.is_dir():
+        if all(_entry(c, p).exists() for entries in splits.values() for p in entries) and c.is_dir():
             return c.resolve()
     tried = " or ".join(str(c) for c in dict.fromkeys(candidates))
     raise DatasetError(f"{source}: dataset path {given!r} holds no {' / '.join(e for v in splits.values() for e in v)} "
@@ -108,7 +116,7 @@ def from_ultralytics(raw: dict, source: Path) -> DatasetConfig:
                                "here, so rename it")
         classes, background = (*classes, BACKGROUND), len(classes)
         colours = parse_classes(list(classes), source)[1]
-    paths = {k: tuple(root / p for p in v) for k, v in splits.items()}
+    paths = {k: tuple(_entry(root, p) for p in v) for k, v in splits.items()}
     return DatasetConfig(
         format=fmt, root=root, classes=classes, colours=colours,
         train=paths["train"][0] if paths["train"] else None, val=paths["val"][0] if paths["val"] else None,
