@@ -183,3 +183,20 @@ def test_the_last_resort_net_names_the_file(tmp_path, monkeypatch, capsys):
     code = main(["convert", str(tmp_path / "d.yaml"), "--to", "coco", "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert code == 2 and f"{tmp_path / 'images'}: unreadable yolo data (KeyError: 'surprise')" in err
+
+
+def test_messages_stay_one_line_whatever_the_file_holds(tmp_path):
+    Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(tmp_path / "a.png")
+    doc = {"images": [{"id": 1, "file_name": "a.png", "height": 20, "width": 30},
+                      {"id": 2, "file_name": "x\ny.png", "height": 20, "width": 30}],
+           "annotations": [{"id": "7\nFAKE LINE", "image_id": 1, "category_id": 1, "segmentation": "bad"}],
+           "categories": [{"id": 1, "name": "car"}]}
+    (tmp_path / "c.json").write_text(json.dumps(doc))
+    (tmp_path / "d.yaml").write_text("format: coco\nroot: .\nval: c.json\nclasses: [car]\n")
+    cfg = load_dataset_config(tmp_path / "d.yaml")
+    with pytest.raises(DatasetError) as err:
+        read_split(cfg, "val")
+    assert "\n" not in str(err.value) and "x\\ny.png" in str(err.value)
+    ds = read_split(cfg, "val", skip_bad=True)
+    assert len(ds.skipped) == 2 and all(m.isprintable() for m in ds.skipped)
+    assert any("7\\nFAKE LINE" in m for m in ds.skipped)

@@ -57,19 +57,26 @@ class Sample:
     def semantic_map(self, fill: int) -> np.ndarray:
         """(H, W) uint8 class ids: the mask itself, or the objects painted in order over the background."""
         if self.semantic is None and self.semantic_path is not None:
-            from .masks import read_mask
-
-            sem = read_mask(self.semantic_path, self.mask_values)
-            if sem.shape != self.hw:
-                raise DatasetError(f"{self.semantic_path}: mask is {sem.shape[0]}x{sem.shape[1]} but the image "
-                                   f"{self.image.name} is {self.hw[0]}x{self.hw[1]}")
-            return sem
+            return self._read_label()
         if self.semantic is not None:
             return self.semantic
         out = np.full(self.hw, fill if self.background is None else self.background, dtype=np.uint8)
         for obj in self.objects or []:
             out[obj.mask(self.hw)] = obj.class_id
         return out
+
+    def _read_label(self) -> np.ndarray:
+        from .checks import one_line_error
+        from .masks import read_mask
+
+        try:
+            sem = read_mask(self.semantic_path, self.mask_values)  # type: ignore[arg-type]
+            if sem.shape != self.hw:
+                raise DatasetError(f"{self.semantic_path}: mask is {sem.shape[0]}x{sem.shape[1]} but the image "
+                                   f"{self.image.name} is {self.hw[0]}x{self.hw[1]}")
+        except DatasetError as exc:
+            raise one_line_error(exc) from None
+        return sem
 
     def instance_objects(self, class_ids: tuple[int, ...] | None = None, min_area: int = 1) -> list[Object]:
         """Objects as given, or connected regions of the semantic map (``class_ids``: which classes)."""
@@ -118,6 +125,9 @@ class SkipLog:
         self.skipped: list[str] = []
 
     def fail(self, message: str) -> None:
+        from .checks import one_line
+
+        message = one_line(message)
         if not self.skip_bad:
             raise DatasetError(message)
         self.skipped.append(message)

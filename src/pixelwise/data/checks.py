@@ -23,14 +23,28 @@ import numpy as np
 from ..errors import DatasetError
 
 __all__ = [
-    "MAX_SIDE", "MAX_PIXELS", "POLYGON_TOLERANCE_PX", "show", "fail", "number", "integer", "text", "mapping",
-    "items", "field", "image_hw", "polygon", "rle", "read_bytes", "read_text", "load_json", "load_yaml",
+    "MAX_SIDE", "MAX_PIXELS", "POLYGON_TOLERANCE_PX", "one_line", "one_line_error", "show", "fail", "number",
+    "integer", "text", "mapping", "items", "field", "image_hw", "polygon", "rle", "read_bytes", "read_text",
+    "load_json", "load_yaml",
 ]
 
 MAX_SIDE = 65_535  # the largest side a JPEG can have; a declared image size beyond it is not believed
 MAX_PIXELS = 200_000_000  # the pixel budget of io.image.read_image
 POLYGON_TOLERANCE_PX = 1.0  # polygon points may lie this far outside the image (then clipped)
 MAX_FILE_BYTES = 1 << 30  # annotation and label files above 1 GiB are refused before reading
+
+
+def one_line(message: str) -> str:
+    """``message`` with line breaks and other control characters escaped: errors stay one line."""
+    if message.isprintable():
+        return message
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+
+
+def one_line_error(exc: DatasetError) -> DatasetError:
+    """The same error with a one-line message (file names and ids from a file may hold line breaks)."""
+    text_ = str(exc)
+    return exc if text_.isprintable() else DatasetError(one_line(text_))
 
 
 def show(value: object, limit: int = 40) -> str:

@@ -169,12 +169,17 @@ def _read_mapping(path: Path) -> tuple[Path, dict]:
 
 def load_dataset_config(path: str | Path) -> DatasetConfig:
     """Load a dataset YAML (or a folder containing ``dataset.yaml``): pixelwise's own or Ultralytics'."""
-    path, raw = _read_mapping(Path(path))
-    if "format" not in raw and ("names" in raw or "nc" in raw):
-        from .ultralytics import from_ultralytics
+    from .checks import one_line_error
 
-        return from_ultralytics(raw, path)
-    return _from_pixelwise(raw, path)
+    try:
+        path, raw = _read_mapping(Path(path))
+        if "format" not in raw and ("names" in raw or "nc" in raw):
+            from .ultralytics import from_ultralytics
+
+            return from_ultralytics(raw, path)
+        return _from_pixelwise(raw, path)
+    except DatasetError as exc:
+        raise one_line_error(exc) from None
 
 
 def _from_pixelwise(raw: dict, path: Path) -> DatasetConfig:

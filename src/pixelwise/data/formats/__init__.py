@@ -17,6 +17,7 @@ from typing import Any
 
 from ...errors import DatasetError, PixelwiseError
 from ..annotations import LabelledSet, SkipLog
+from ..checks import one_line_error
 from ..config import FORMATS, DatasetConfig
 from ..masks import IGNORE, MaskValues
 from . import coco, cvat, labelme, masks_format, voc, yolo
@@ -54,7 +55,10 @@ def read_split(cfg: DatasetConfig, split: str, skip_bad: bool = False) -> Labell
     if not paths:
         raise DatasetError(f"{cfg.source}: no {split!r} split")
     log = SkipLog(skip_bad)
-    parts = [_read_one(cfg, p, log) for p in paths]
+    try:
+        parts = [_read_one(cfg, p, log) for p in paths]
+    except DatasetError as exc:
+        raise one_line_error(exc) from None
     ds = LabelledSet(parts[0].classes, [s for part in parts for s in part.samples])
     for s in ds.samples:
         s.background = cfg.background
