@@ -133,6 +133,8 @@ class Result:
         timings_ms: per-stage times (preprocess, inference, postprocess).
         backend: the engine path that ran the model, "backend/precision" (e.g. "onnxruntime/fp32").
         min_area: smallest region (pixels) that becomes an instance of a semantic model.
+        plotted: (H, W, 3) uint8 RGB drawing made in a stream's pipeline threads
+            (``Segmenter.stream(plot=...)``), returned by ``plot()`` without arguments; else None.
     """
 
     image: np.ndarray
@@ -145,6 +147,7 @@ class Result:
     timestamp: float | None = None
     min_area: int = 64
     _instances: Instances | None = field(default=None, repr=False)
+    plotted: np.ndarray | None = field(default=None, repr=False)
     backend: str | None = None
 
     def __post_init__(self) -> None:
@@ -320,8 +323,14 @@ class Result:
         return to_yolo(self)
 
     # -- conveniences (lazy upward imports, the one allowed exception in the DAG) -------
-    def plot(self, alpha: float = 0.5, legend: bool = True, boxes: bool = True) -> np.ndarray:
-        """A new (H, W, 3) uint8 RGB overlay image."""
+    def plot(self, alpha: float | None = None, legend: bool | None = None, boxes: bool | None = None) -> np.ndarray:
+        """A new (H, W, 3) uint8 RGB overlay image (alpha 0.5, legend and boxes unless told);
+        without arguments on a result of ``stream(plot=...)``, the drawing the stream made
+        (``plotted``, the same array on every call)."""
+        if self.plotted is not None and alpha is None and legend is None and boxes is None:
+            return self.plotted
+        alpha = 0.5 if alpha is None else alpha
+        legend, boxes = (True if legend is None else legend), (True if boxes is None else boxes)
         from .vis.overlay import draw_result
 
         return draw_result(self, alpha=alpha, legend=legend, boxes=boxes)

@@ -16,14 +16,15 @@ from .errors import InputError, PixelwiseError
 from .io.download import DEFAULT_URL_TIMEOUT_S
 from .io.image import DEFAULT_MAX_PIXELS, read_image, to_rgb_array
 from .io.sources import ImageItem, expand_sources
-from .io.video import Frame, FrameSource, open_source
+from .io.video import FrameSource, open_source
 from .options import PredictOptions
 from .registry import resolve_model
 from .result import Result
 from .spec import ModelSpec
+from .video.job import FrameJob, PlotArg, drawer_for
+from .video.pipeline import PipelineStats
 from .video.smoothing import TemporalSmoother
-from .video.stream import Stream
-from .video.tracking import IouTracker
+from .video.stream import STREAM_DEFAULTS, Stream, resolve_workers, threads_per_worker
 
 __all__ = ["Segmenter", "ImageLike"]
 
@@ -146,41 +147,67 @@ class Segmenter:
             return exc
 
     def stream(self, source: int | str | os.PathLike[str] | FrameSource, *, every: int = 1,
-               max_frames: int | None = None, dual_buffer: bool = True, depth: int = 2, retries: int = 3,
-               smooth: float = 0.0, track: bool = False, workers: int = 1, **options: Any) -> Stream[Result]:
+               max_frames: int | None = None, dual_buffer: bool = STREAM_DEFAULTS.dual_buffer,
+               depth: int = STREAM_DEFAULTS.depth, retries: int = 3, smooth: float = 0.0, track: bool = False,
+               workers: int = STREAM_DEFAULTS.workers, plot: PlotArg = False,
+               out: str | os.PathLike[str] | None = None, save_masks: str | os.PathLike[str] | None = None,
+               **options: Any) -> Stream[Result]:
         """Segment a video file, camera (``0``), stream URL, folder or glob, frame by frame.
 
         Returns an iterable :class:`~pixelwise.video.stream.Stream` of Results (with
-        ``frame_index`` and ``timestamp``); capture and inference overlap in threads unless
-        ``dual_buffer=False``. Live sources drop stale frames (counted in ``stats.dropped``).
+        ``frame_index`` and ``timestamp``), the same pipeline as ``pixelwise stream``:
+        decoding, inference and the caller's loop overlap in threads, and results are made
+        ahead into a bounded queue (``depth``) while the loop handles one, unless
+        ``dual_buffer=False``. ``workers`` = 0 (automatic): 2 frames in the model at once on
+        2+ cores, each run on cores/2 threads (a session of its own when this Segmenter's
+        ``threads`` is 0), results still in frame order. Live sources drop stale frames
+        (counted in ``stats.dropped``).
+
+        Work asked for here runs in the pipeline's threads, not in your loop: ``plot=True``
+        draws each result's overlay (``res.plot()`` then returns it at once; also
+        ``res.plotted``), ``plot={"alpha": 0.3, "legend": False}`` with those options, or
+        ``plot=fn`` with your own ``fn(result) -> (H, W, 3) uint8 RGB``; ``out="video.mp4"``
+        writes the drawings (finalised when the loop ends, breaks or fails);
+        ``save_masks=DIR`` writes each frame's class ids as ``DIR/000123.png``.
         ``smooth`` in [0, 1) averages a semantic model's class probabilities over frames
-        (the weight of the past), which steadies flickering labels. ``track`` gives the
-        objects ``instances.track_ids`` that stay the same from frame to frame. ``workers``
-        > 1 runs that many frames through the model at once (frame-parallel; build the
-        Segmenter with ``threads`` = cores / workers), results still in frame order.
+        (the weight of the past; needs one worker), which steadies flickering labels.
+        ``track`` gives the objects ``instances.track_ids`` that stay the same from frame
+        to frame (drawn as ``#id``).
         """
+        workers = resolve_workers(workers, dual_buffer=dual_buffer, in_order=bool(smooth))
         if smooth and workers > 1:
             raise InputError("smoothing needs the frames in order: use workers=1 with smooth")
-        src = source if isinstance(source, FrameSource) else open_source(source, retries=retries)
+        draw = drawer_for(plot, writing=out is not None)
         if smooth:
             options["output_filter"] = TemporalSmoother(smooth)
+        predictor = self._stream_predictor(workers if dual_buffer else 1)
+        opts = self.options_for(**options)
+        src = source if isinstance(source, FrameSource) else open_source(source, retries=retries)
+        stats = PipelineStats()
+        job = FrameJob(lambda image: predictor(image, opts), draw=draw, track=track, out=out,
+                       fps=src.fps / max(every, 1), masks_dir=save_masks, stats=stats)
+        return Stream(src, job.work, every=every, max_frames=max_frames, dual_buffer=dual_buffer, depth=depth,
+                      workers=workers, finish=job.finish if job.in_order else None, end=job.end, stats=stats)
 
-        def work(frame: Frame) -> Result:
-            res = self.predict_array(frame.image, **options)
-            res.frame_index, res.timestamp = frame.index, frame.timestamp
-            return res
+    def _stream_predictor(self, workers: int) -> Predictor:
+        """The predictor for ``workers`` frame-parallel runs: each run gets cores/workers threads,
+        from a session of its own (made once) when this Segmenter's ONNX Runtime threads are
+        automatic: two runs sharing one all-core thread pool were slower (bench/stream.py)."""
+        session = getattr(self.predictor, "session", None)
+        config = getattr(session, "config", None)
+        if (workers < 2 or type(self.predictor) is not Predictor or config is None or config.threads != 0
+                or getattr(session, "backend", "onnxruntime") != "onnxruntime"):
+            return self.predictor
+        from dataclasses import replace
 
-        finish = None
-        if track:
-            tracker = IouTracker()
+        from .engine.session import open_session
 
-            def finish(res: Result) -> Result:  # in frame order, whatever the workers
-                inst = res.instances
-                inst.track_ids = tracker.update(inst.boxes_xyxy, inst.class_ids)
-                return res
-
-        return Stream(src, work, every=every, max_frames=max_frames, dual_buffer=dual_buffer, depth=depth,
-                      workers=workers, finish=finish)
+        threads = threads_per_worker(workers)
+        cache = self.__dict__.setdefault("_stream_predictors", {})
+        if threads not in cache:
+            stream_config = replace(config, threads=threads, spinning=STREAM_DEFAULTS.spinning)
+            cache[threads] = Predictor(open_session(self.model_path, stream_config, "onnxruntime"), self.spec)
+        return cache[threads]
 
     def __repr__(self) -> str:
         s = self.spec

@@ -113,3 +113,56 @@ def test_live_view_serves_jpeg_frames(rgb_model, tmp_path):
         out, err = _finish(proc)
     assert proc.returncode == 0, err
     assert "most recent call first" in err and "pixelwise" in err
+
+
+def _frames_written(out: str) -> int:
+    return int(out.split(" frame(s)")[0].split()[-1])
+
+
+@pytest.mark.parametrize("run", range(3))
+@pytest.mark.parametrize(("first", "second"), [(signal.SIGINT, signal.SIGINT), (signal.SIGTERM, signal.SIGTERM),
+                                               (signal.SIGINT, signal.SIGTERM)])
+def test_two_signals_50ms_apart_end_cleanly_and_finalise_the_video(rgb_model, tmp_path, first, second, run):
+    """Never an abort (exit -6) or a death by signal: 128 + the second signal when it came while the
+    run was still finishing, 0 when it came after the output was final (then it is ignored)."""
+    src = write_video(tmp_path / "long.avi", 3000, hw=(32, 48))
+    proc = _start(rgb_model, src, "--out", tmp_path / "out.mp4", "--stats-every", "0.2")
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and "frames" not in proc.stderr.readline():
+            pass
+        time.sleep(0.1 * run)  # a different point of the stream each run
+        proc.send_signal(first)
+        time.sleep(0.05)
+        out, err = _finish(proc, second)
+    finally:
+        proc.kill()
+    assert "terminate called" not in err and "Traceback" not in err
+    if "interrupted twice; output finalised" in out:
+        assert proc.returncode == 128 + second, err
+    else:
+        assert proc.returncode == 0 and "interrupted; output finalised" in out, (proc.returncode, err)
+    n = _frames_written(out)
+    assert 0 < n < 3000
+    assert len(read_video(tmp_path / "out.mp4")) == n
+    assert not list(tmp_path.glob(".*partial*"))
+
+
+def test_a_second_signal_while_stopping_exits_128_plus_signal(rgb_model, tmp_path):
+    """Both signals delivered at once (the process is paused while they are sent): the second one
+    is certainly seen during the stop."""
+    src = write_video(tmp_path / "long.avi", 3000, hw=(32, 48))
+    proc = _start(rgb_model, src, "--out", tmp_path / "out.mp4", "--stats-every", "0.2")
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and "frames" not in proc.stderr.readline():
+            pass
+        proc.send_signal(signal.SIGSTOP)
+        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGTERM)
+        out, err = _finish(proc, signal.SIGCONT)
+    finally:
+        proc.kill()
+    assert proc.returncode in (128 + signal.SIGINT, 128 + signal.SIGTERM), (proc.returncode, err)
+    assert "interrupted twice; output finalised" in out and "terminate called" not in err
+    assert len(read_video(tmp_path / "out.mp4")) == _frames_written(out) > 0

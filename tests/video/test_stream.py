@@ -144,3 +144,161 @@ def test_stopping_early_stops_the_pipeline_threads(seg, video):
     assert any(t.name.startswith("pixelwise-inference") for t in threading.enumerate())
     it.close()  # what a `break` out of the for loop does
     assert not any(t.name.startswith("pixelwise-") and t.is_alive() for t in threading.enumerate())
+
+
+# -- the pipeline does the work the user asks for (plot=, out=, save_masks=) ----------------------
+def _pipeline_threads() -> list[str]:
+    import threading
+
+    return [t.name for t in threading.enumerate() if t.name.startswith("pixelwise-") and t.is_alive()]
+
+
+def _colour_class(img: np.ndarray) -> int:
+    """0 for a red frame, 2 for a blue one (the fixture video's pattern)."""
+    return 0 if img[..., 0].mean() > img[..., 2].mean() else 2
+
+
+@pytest.mark.parametrize(("dual_buffer", "workers"), [(True, 0), (True, 3), (False, 1)])
+def test_plot_true_draws_in_the_pipeline_in_order(seg, video, dual_buffer, workers):
+    results = list(seg.stream(video, plot=True, dual_buffer=dual_buffer, workers=workers))
+    assert [r.frame_index for r in results] == list(range(30))
+    for r in results:
+        assert r.plotted is not None and r.plot() is r.plotted  # the precomputed drawing, no new work
+        np.testing.assert_array_equal(r.plotted, r.plot(alpha=0.5, legend=True, boxes=True))
+    assert [_colour_class(r.plotted) for r in results] == [0, 2] * 15
+    assert not _pipeline_threads()
+
+
+def test_drawing_runs_in_the_worker_threads_and_options_reach_it(seg, video):
+    import threading
+
+    names = set()
+
+    def draw(res):
+        names.add(threading.current_thread().name)
+        return res.image.copy()
+
+    results = list(seg.stream(video, plot=draw, workers=2))
+    assert names and all(n.startswith("pixelwise-inference") for n in names)
+    np.testing.assert_array_equal(results[3].plot(), results[3].image)
+    styled = next(iter(seg.stream(video, plot={"alpha": 0.0, "legend": False})))
+    np.testing.assert_array_equal(styled.plotted, styled.image)  # alpha 0: the image itself
+    with pytest.raises(InputError, match="unknown drawing option"):
+        seg.stream(video, plot={"colour": 1})
+    with pytest.raises(InputError, match="alpha"):
+        seg.stream(video, plot={"alpha": 2})
+
+
+def test_an_exception_while_drawing_reaches_the_caller_and_leaves_no_thread(seg, video):
+    import itertools
+
+    calls = itertools.count()
+
+    def draw(res):
+        if next(calls) == 7:
+            raise RuntimeError("drawing failed on the 8th frame drawn")
+        return res.image
+
+    got = []
+    with pytest.raises(RuntimeError, match="8th frame"):
+        for res in seg.stream(video, plot=draw, workers=2):
+            got.append(res.frame_index)
+    assert got == list(range(len(got))) and len(got) <= 7
+    assert not _pipeline_threads()
+    with pytest.raises(InputError, match=r"\(H, W, 3\) uint8"):
+        list(seg.stream(video, plot=lambda res: res.semantic))
+    assert not _pipeline_threads()
+
+
+@pytest.mark.parametrize("dual_buffer", [True, False])
+def test_out_and_save_masks_are_written_in_order(seg, video, tmp_path, dual_buffer):
+    out, masks = tmp_path / "out.mp4", tmp_path / "masks"
+    n = sum(1 for _ in seg.stream(video, plot=lambda r: r.image, out=out, save_masks=masks, dual_buffer=dual_buffer))
+    assert n == 30
+    frames = read_video(out)
+    assert len(frames) == 30 and [_colour_class(f) for f in frames] == [0, 2] * 15
+    pngs = sorted(masks.glob("*.png"))
+    assert [p.name for p in pngs[:2]] == ["000000.png", "000001.png"] and len(pngs) == 30
+    assert [int(np.median(np.asarray(Image.open(p)))) for p in pngs] == [0, 2] * 15
+    with pytest.raises(InputError, match="unsupported video suffix"):
+        seg.stream(video, out=tmp_path / "out.txt")
+
+
+def test_breaking_out_finalises_the_video_and_stops_every_thread(seg, tmp_path):
+    path = write_video(tmp_path / "long.avi", 400, hw=(24, 32))
+    out = tmp_path / "out.mp4"
+    stream = seg.stream(path, plot=True, out=out, workers=2)
+    for res in stream:
+        if res.frame_index == 10:
+            break
+    assert not _pipeline_threads()
+    assert out.exists() and not list(tmp_path.glob(".*partial*"))
+    written = len(read_video(out))
+    assert written == stream.stats.finished and 11 <= written < 400  # frames made ahead are written too
+
+
+def test_the_user_loop_overlaps_inference_of_the_next_frames(seg, tmp_path):
+    import time
+
+    path = write_video(tmp_path / "long.avi", 120, hw=(24, 32))
+    stream = seg.stream(path, workers=2)
+    ahead = []
+    for res in stream:
+        time.sleep(0.01)  # the user's own drawing
+        ahead.append(stream.stats.processed - (res.frame_index + 1))
+    assert max(ahead) >= 2  # results were made ahead into the bounded queue
+    assert max(ahead) <= 2 + 2 + 2 + 2 + 1  # q_in + workers + q_done/reordering + q_out: bounded
+
+
+def test_tracking_with_plot_draws_after_tracking_in_order(seg, tmp_path):
+    import threading
+
+    path = write_video(tmp_path / "in.avi", 12)
+    names = set()
+
+    def draw(res):
+        names.add(threading.current_thread().name)
+        assert res.instances.track_ids is not None  # tracked before drawing
+        return res.plot(legend=False)
+
+    results = list(seg.stream(path, plot=draw, track=True, workers=2))
+    assert [r.frame_index for r in results] == list(range(12)) and names == {"pixelwise-order"}
+    red = [r for r in results if r.frame_index % 2 == 0]
+    assert all(len(r.instances.track_ids) == 1 for r in red)
+
+
+def test_stream_defaults_are_the_clis(seg, rgb_model, video):
+    from pixelwise.video.stream import STREAM_DEFAULTS, resolve_workers, threads_per_worker
+
+    stream = seg.stream(video)
+    assert stream.workers == resolve_workers(STREAM_DEFAULTS.workers) and stream.depth == STREAM_DEFAULTS.depth
+    assert stream.dual_buffer is STREAM_DEFAULTS.dual_buffer
+    assert resolve_workers(0, cores=2) == 2 and resolve_workers(0, cores=1) == 1
+    assert resolve_workers(0, cores=8, in_order=True) == 1 and resolve_workers(0, cores=8, dual_buffer=False) == 1
+    assert seg.stream(video, smooth=0.5).workers == 1
+    auto = pw.Segmenter(rgb_model)  # threads=0: frame-parallel runs get a session of cores/workers threads
+    predictor = auto._stream_predictor(2)
+    assert predictor.session.config.threads == threads_per_worker(2) and not predictor.session.config.spinning
+    assert auto._stream_predictor(2) is predictor and auto._stream_predictor(1) is auto.predictor
+    assert seg._stream_predictor(2) is seg.predictor  # threads chosen by the user are kept
+
+
+def test_live_sources_still_drop_stale_frames_with_plot(seg):
+    import time
+
+    from pixelwise.io.video import Frame, FrameSource
+
+    class Camera(FrameSource):
+        live = True
+
+        def frames(self):
+            for k in range(300):
+                time.sleep(0.001)
+                yield Frame(k, k / 1000, np.full((24, 32, 3), 200, np.uint8))
+
+    stream = seg.stream(Camera(), plot=True, workers=2)
+    got = []
+    for res in stream:
+        time.sleep(0.01)  # a slow consumer
+        got.append(res.frame_index)
+    assert got == sorted(got) and stream.stats.dropped > 0 and got[-1] >= 280
