@@ -12,15 +12,18 @@ uvicorn = pytest.importorskip("uvicorn")
 
 from pixelwise.serve.app import ServeConfig, create_app  # noqa: E402
 from pixelwise.serve.models import ModelPool  # noqa: E402
+from pixelwise.serve.protocol import uvicorn_config  # noqa: E402
 
 
 class LiveServer:
-    def __init__(self, app) -> None:  # noqa: ANN001
+    """The app on 127.0.0.1 with the uvicorn settings of ``pixelwise serve`` (head deadlines, h11 limits)."""
+
+    def __init__(self, app, config: ServeConfig = ServeConfig()) -> None:  # noqa: ANN001
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error",
-                                                    timeout_keep_alive=2))
+        self.server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", self.port, config.head_timeout_s,
+                                                    keep_alive_s=2, log_level="error"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
         deadline = time.time() + 30
@@ -38,8 +41,9 @@ class LiveServer:
         self.thread.join(timeout=10)
 
 
-def start(models: dict[str, str], **config) -> LiveServer:
-    return LiveServer(create_app(ModelPool(models, threads=1), ServeConfig(**config)))
+def start(models: dict[str, str], model_retry_s: float = 10.0, **config) -> LiveServer:
+    cfg = ServeConfig(**config)
+    return LiveServer(create_app(ModelPool(models, threads=1, retry_s=model_retry_s), cfg), cfg)
 
 
 @pytest.fixture(scope="module")

@@ -59,3 +59,26 @@ def test_upload_shows_overlay_legend_and_areas(server, browser, tmp_path):
     pixels = np.asarray(Image.open(shot).convert("L"), dtype=np.float32)
     assert pixels.std() > 20  # not a blank page
     page.close()
+
+
+def test_docs_render_offline(server, browser):
+    """/docs shows the operations with every request outside the server refused (no internet)."""
+    from urllib.parse import urlsplit
+
+    outside = []
+
+    def only_local(route) -> None:  # noqa: ANN001
+        if urlsplit(route.request.url).netloc == urlsplit(server.url).netloc:
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page = browser.new_page()
+    page.route("**/*", only_local)
+    page.goto(server.url + "/docs")
+    page.wait_for_selector(".opblock-summary-path", timeout=30_000)
+    paths = page.eval_on_selector_all(".opblock-summary-path", "els => els.map(e => e.textContent.trim())")
+    assert "/v1/segment" in paths and "/v1/models" in paths
+    assert not outside, outside
+    page.close()

@@ -7,8 +7,14 @@
 
 Requests run on a bounded worker pool: at most ``workers`` run and ``queue`` wait; beyond
 that the server answers 503 with Retry-After instead of piling requests up. Bad input
-never produces a 500: sizes -> 413, non-images -> 415, corrupt images and bad options ->
-422, unknown models -> 404, slow uploads -> 408.
+never produces a 500: status codes follow the error's type (:mod:`.status`): sizes -> 413,
+non-images -> 415, corrupt images and bad options -> 422, unknown models -> 404, models
+that cannot be loaded -> 503 (and /readyz not ready), slow uploads -> 408.
+
+Every request has a pixel budget: the decoded image (``max_pixels``) and the model input
+size asked for with ``imgsz`` (``max_input_pixels``, :data:`SERVE_MAX_INPUT_PIXELS` by
+default: tighter than the library's :data:`pixelwise.options.MAX_INPUT_PIXELS`, because
+ONNX Runtime keeps the memory of the largest input it has run for the life of the process).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -27,13 +34,18 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from .. import __version__
-from ..errors import ImageReadError
+from ..errors import PixelwiseError
 from ..io.image import decode_image, encode_png
-from .models import ModelPool, UnknownModel
+from .docs import add_docs
+from .models import ModelPool
+from .status import ApiError, status_for
+from .upload import ClientGone, read_image_upload
 
-__all__ = ["ServeConfig", "create_app"]
+__all__ = ["SERVE_MAX_INPUT_PIXELS", "ServeConfig", "create_app"]
 
 STATIC = Path(__file__).parent / "static"
+SERVE_MAX_INPUT_PIXELS = 2048 * 2048  # imgsz budget: ~0.6 GB resident after the largest request (default model)
+log = logging.getLogger("pixelwise.serve")
 
 
 @dataclass(frozen=True)
@@ -41,74 +53,47 @@ class ServeConfig:
     workers: int = 2
     queue: int = 8
     max_upload_bytes: int = 20 * 1024 * 1024
-    max_pixels: int = 40_000_000
-    read_timeout_s: float = 10.0
+    max_pixels: int = 40_000_000  # decoded image
+    max_input_pixels: int = SERVE_MAX_INPUT_PIXELS  # model input (imgsz)
+    read_timeout_s: float = 10.0  # longest pause between two chunks of an upload
+    upload_timeout_s: float = 60.0  # the whole upload
+    head_timeout_s: float = 10.0  # the request line and headers (see .protocol)
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.headers = status, message, headers or {}
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"status": status, "message": message}}, status, headers)
 
 
-def _image_error(exc: ImageReadError) -> ApiError:
-    text = str(exc)
-    if "MP, more than the limit" in text:
-        return ApiError(413, text)
-    if "not an image" in text or "empty file" in text:
-        return ApiError(415, text)
-    return ApiError(422, text)
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:  # noqa: ARG001
+        return _error(exc.status, exc.message, exc.headers)
+
+    @app.exception_handler(PixelwiseError)
+    async def pixelwise_error(request: Request, exc: PixelwiseError) -> JSONResponse:  # noqa: ARG001
+        return _error(status_for(exc), str(exc))
+
+    @app.exception_handler(MemoryError)
+    async def memory_error(request: Request, exc: MemoryError) -> JSONResponse:  # noqa: ARG001
+        log.warning("out of memory for a request: %s", exc)
+        return _error(503, "not enough memory for this request now; retry, or send a smaller image or imgsz",
+                      {"Retry-After": "5"})
+
+    @app.exception_handler(ClientGone)
+    async def client_gone(request: Request, exc: ClientGone) -> Response:  # noqa: ARG001
+        log.info("%s", exc)
+        return Response(status_code=400)  # nobody reads it: the connection is gone
 
 
-async def _read_body(request: Request, config: ServeConfig) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > config.max_upload_bytes:
-        raise ApiError(413, f"upload of {int(declared)} bytes exceeds the limit of {config.max_upload_bytes} bytes")
-    chunks, size = [], 0
-    stream = request.stream().__aiter__()
-    while True:
-        try:
-            chunk = await asyncio.wait_for(stream.__anext__(), timeout=config.read_timeout_s)
-        except StopAsyncIteration:
-            break
-        except asyncio.TimeoutError:
-            raise ApiError(408, f"upload stalled for more than {config.read_timeout_s:.0f} s") from None
-        size += len(chunk)
-        if size > config.max_upload_bytes:
-            raise ApiError(413, f"upload exceeds the limit of {config.max_upload_bytes} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-async def _image_bytes(request: Request, config: ServeConfig) -> tuple[bytes, str]:
-    body = await _read_body(request, config)
-    ctype = request.headers.get("content-type", "")
-    if ctype.startswith("multipart/form-data"):
-        async def replay() -> dict[str, Any]:
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        form = await Request(request.scope, replay).form()
-        try:
-            upload = form.get("image") or next((v for v in form.values() if hasattr(v, "read")), None)
-            if upload is None or not hasattr(upload, "read"):
-                raise ApiError(422, "multipart upload has no file field (send the image as field 'image')")
-            return await upload.read(), upload.filename or "upload"
-        finally:
-            await form.close()
-    if ctype and not ctype.startswith(("image/", "application/octet-stream")):
-        raise ApiError(415, f"unsupported content type {ctype!r}; send an image (image/png, image/jpeg, ...) "
-                            "or multipart/form-data")
-    if not body:
-        raise ApiError(422, "empty request body; send an image")
-    return body, "upload"
-
-
-def _parse_imgsz(text: str | None) -> tuple[int, int] | None:
+def _parse_imgsz(text: str | None, budget: int) -> tuple[int, int] | None:
     if text is None:
         return None
     h, _, w = text.lower().partition("x")
-    if not (h.isdigit() and w.isdigit()) or not (16 <= int(h) <= 4096 and 16 <= int(w) <= 4096):
-        raise ApiError(422, f"imgsz must be HEIGHTxWIDTH between 16 and 4096, got {text!r}")
+    if not (h.isdigit() and w.isdigit()) or not (16 <= int(h) <= 8192 and 16 <= int(w) <= 8192):
+        raise ApiError(422, f"imgsz must be HEIGHTxWIDTH with sides between 16 and 8192, got {text!r}")
+    if int(h) * int(w) > budget:
+        raise ApiError(422, f"imgsz {int(h)}x{int(w)} has {int(h) * int(w) / 1e6:.1f} MP, more than this server's "
+                            f"pixel budget of {budget / 1e6:.1f} MP per request; use a smaller imgsz")
     return int(h), int(w)
 
 
@@ -126,32 +111,17 @@ def _parse_classes(text: str | None, names: tuple[str, ...]) -> tuple[int, ...] 
     return tuple(ids)
 
 
-def create_app(pool: ModelPool, config: ServeConfig = ServeConfig()) -> FastAPI:  # noqa: C901 - routes
-    executor = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="pixelwise-serve")
-    slots = threading.BoundedSemaphore(config.workers + config.queue)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI):  # noqa: ANN202, ARG001
-        yield
-        executor.shutdown(wait=False, cancel_futures=True)
-
-    app = FastAPI(title="pixelwise", version=__version__, lifespan=lifespan,
-                  description="Image segmentation on the CPU. POST an image to /v1/segment.")
-
-    @app.exception_handler(ApiError)
-    async def api_error(request: Request, exc: ApiError) -> JSONResponse:  # noqa: ARG001
-        return JSONResponse({"error": {"status": exc.status, "message": exc.message}}, exc.status, exc.headers)
-
+def _add_status_routes(app: FastAPI, pool: ModelPool) -> None:
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.get("/readyz")
     def readyz() -> JSONResponse:
-        try:
-            pool.get(None)
-        except Exception as exc:  # noqa: BLE001 - not ready, say why
-            return JSONResponse({"status": "not ready", "reason": str(exc)}, 503)
+        unavailable = pool.unavailable()
+        if unavailable:
+            return JSONResponse({"status": "not ready", "unavailable": list(unavailable),
+                                 "reason": "; ".join(unavailable.values())}, 503)
         return JSONResponse({"status": "ready", "models": pool.names})
 
     @app.get("/v1/models")
@@ -162,16 +132,36 @@ def create_app(pool: ModelPool, config: ServeConfig = ServeConfig()) -> FastAPI:
     def page() -> HTMLResponse:
         return HTMLResponse((STATIC / "index.html").read_text())
 
-    @app.post("/v1/segment", responses={200: {"content": {"application/json": {}, "image/png": {}, "image/jpeg": {}}}},
-              openapi_extra={"requestBody": {"required": True, "content": {
-                  "image/png": {"schema": {"type": "string", "format": "binary"}},
-                  "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
-                  "multipart/form-data": {"schema": {"type": "object", "required": ["image"], "properties": {
-                      "image": {"type": "string", "format": "binary"}}}}}}})
+
+SEGMENT_DOC = {"responses": {200: {"content": {"application/json": {}, "image/png": {}, "image/jpeg": {}}}},
+               "openapi_extra": {"requestBody": {"required": True, "content": {
+                   "image/png": {"schema": {"type": "string", "format": "binary"}},
+                   "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+                   "multipart/form-data": {"schema": {"type": "object", "required": ["image"], "properties": {
+                       "image": {"type": "string", "format": "binary"}}}}}}}}
+
+
+def create_app(pool: ModelPool, config: ServeConfig = ServeConfig()) -> FastAPI:
+    executor = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="pixelwise-serve")
+    slots = threading.BoundedSemaphore(config.workers + config.queue)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):  # noqa: ANN202, ARG001
+        yield
+        executor.shutdown(wait=False, cancel_futures=True)
+
+    app = FastAPI(title="pixelwise", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
+                  description="Image segmentation on the CPU. POST an image to /v1/segment.")
+    _add_error_handlers(app)
+    _add_status_routes(app, pool)
+    add_docs(app, "pixelwise")
+
+    @app.post("/v1/segment", **SEGMENT_DOC)
     async def segment(
         request: Request,
         model: str | None = Query(None, description="model name (GET /v1/models); default: the first"),
-        imgsz: str | None = Query(None, description="input size HEIGHTxWIDTH for dynamic models"),
+        imgsz: str | None = Query(None, description=f"input size HEIGHTxWIDTH for dynamic models "
+                                                    f"(at most {config.max_input_pixels / 1e6:.1f} MP)"),
         alpha: float = Query(0.5, ge=0.0, le=1.0, description="overlay opacity"),
         classes: str | None = Query(None, description="keep only these classes (ids or names, comma-separated)"),
         output: Literal["json", "overlay", "mask"] = Query("json"),
@@ -180,15 +170,13 @@ def create_app(pool: ModelPool, config: ServeConfig = ServeConfig()) -> FastAPI:
         mask_png: bool = Query(False, description="JSON: add the class-id mask as base64 PNG"),
     ) -> Response:
         t0 = time.perf_counter()
-        try:
-            seg = pool.get(model)
-        except UnknownModel as exc:
-            raise ApiError(404, str(exc)) from None
-        hw = _parse_imgsz(imgsz)
+        seg = pool.get(model)
+        hw = _parse_imgsz(imgsz, config.max_input_pixels)
         if hw is not None and not seg.spec.dynamic:
             raise ApiError(422, f"model {model or pool.default!r} has a fixed input size; imgsz cannot change it")
         class_ids = _parse_classes(classes, seg.names)
-        data, name = await _image_bytes(request, config)
+        data, name = await read_image_upload(request, config.max_upload_bytes, config.read_timeout_s,
+                                             config.upload_timeout_s)
         if not slots.acquire(blocking=False):
             raise ApiError(503, "server busy: too many requests in flight; retry shortly", {"Retry-After": "1"})
         try:
@@ -212,10 +200,7 @@ def _work(seg, data: bytes, name: str, config: ServeConfig, hw, class_ids, outpu
     import cv2
     import numpy as np
 
-    try:
-        image = decode_image(data, name, config.max_pixels)
-    except ImageReadError as exc:
-        raise _image_error(exc) from None
+    image = decode_image(data, name, config.max_pixels)
     opts: dict[str, Any] = {"classes": class_ids}
     if hw is not None:
         opts["input_hw"] = hw

@@ -1,0 +1,53 @@
+"""Status codes follow the exception's type, never its message text."""
+
+import httpx
+import pytest
+
+from pixelwise import errors
+from pixelwise.serve.models import ModelUnavailable, UnknownModel
+from pixelwise.serve.status import ApiError, status_for
+
+
+@pytest.mark.parametrize("exc, status", [
+    (UnknownModel("x"), 404),
+    (ModelUnavailable("x"), 503),
+    (errors.ImageTooLargeError("x"), 413),
+    (errors.NotAnImageError("x"), 415),
+    (errors.ImageDecodeError("x"), 422),
+    (errors.ImageNotFoundError("x"), 422),
+    (errors.OptionError("x"), 422),
+    (errors.ModelError("x"), 422),
+    (errors.InputError("x"), 422),
+    (MemoryError(), 503),
+    (errors.PixelwiseRuntimeError("x"), 500),
+    (KeyError("x"), 500),
+    (ApiError(408, "x"), 408),
+])
+def test_status_by_type(exc, status):
+    assert status_for(exc) == status
+
+
+@pytest.mark.parametrize("text", ["123x456 image has 99 MP, more than the limit of 1 MP", "not an image", "empty file"])
+def test_the_message_text_does_not_choose_the_status(text):
+    assert status_for(errors.ImageDecodeError(text)) == 422
+    assert status_for(errors.InputError(text)) == 422
+
+
+def test_a_new_subclass_gets_its_parents_status():
+    class Rotated(errors.ImageTooLargeError):
+        pass
+
+    assert status_for(Rotated("anything at all")) == 413
+
+
+def test_an_image_error_raised_inside_the_worker_is_mapped_by_type(server, monkeypatch):
+    """An error with a misleading message reaches the client with the status of its type."""
+    import pixelwise.serve.app as app_module
+
+    def fake_decode(data, name, max_pixels):  # noqa: ANN001, ANN202, ARG001
+        raise errors.ImageTooLargeError("not an image (the words of another error)")
+
+    monkeypatch.setattr(app_module, "decode_image", fake_decode)
+    r = httpx.post(f"{server.url}/v1/segment", content=b"\x89PNG....", headers={"Content-Type": "image/png"},
+                   timeout=30)
+    assert r.status_code == 413, r.text
