@@ -56,3 +56,25 @@ def test_val_writes_metrics_and_figures(cli, rgb_model, tmp_path):
     assert set(doc) >= {"miou", "pixel_accuracy", "fw_iou", "iou", "instances"}
     for png in ("confusion.png", "iou.png"):
         assert (tmp_path / "v" / png).stat().st_size > 1000
+
+
+def test_static_export_measures_its_score_at_its_own_size(cli, tmp_path):
+    data = make_mask_dataset(tmp_path / "ds", n=4)
+    run = tmp_path / "run"
+    r = cli("train", "--data", data, "--out", run, "--batch", "2", "--crop", "24x32", "--net", "small", "--threads",
+            "1", "--val-every", "1", "--epochs", "1")
+    assert r.returncode == 0, r.stderr
+    r = cli("export", run / "best.safetensors", "--out", tmp_path / "s.onnx", "--static", "16x24")
+    assert r.returncode == 0, r.stderr
+    assert "were not measured at this size" in r.stdout
+    r = cli("export", run / "best.safetensors", "--out", tmp_path / "m.onnx", "--static", "16x24", "--data", data,
+            "--int8", "--calib", "4")
+    assert r.returncode == 0, r.stderr
+    from pixelwise.engine.model import load_model
+
+    for name in ("m.onnx", "m_int8.onnx"):
+        session, spec = load_model(tmp_path / name)
+        assert session.inputs[0].shape == (1, 3, 16, 24) and not spec.dynamic
+        assert spec.scores["val_input_hw"] == [16, 24] and spec.scores["val_miou"] is not None
+    _, unmeasured = load_model(tmp_path / "s.onnx")
+    assert unmeasured.scores["val_miou"] is None

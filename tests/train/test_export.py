@@ -95,3 +95,24 @@ def test_int8_weights_use_7_bits_by_default(trained, tmp_path):
 
     assert weight_range(quantize_int8(fp32, tmp_path / "rr.onnx", blobs)) <= 64
     assert weight_range(quantize_int8(fp32, tmp_path / "full.onnx", blobs, reduce_range=False)) == 127
+
+
+def test_static_export_has_a_fixed_shape_and_no_borrowed_score(trained, tmp_path):
+    import onnx
+
+    from pixelwise.errors import InputError
+
+    weights, _ = trained
+    dyn = export_onnx(weights, tmp_path / "d.onnx", input_hw=(24, 32))
+    fixed = export_onnx(weights, tmp_path / "s.onnx", input_hw=(24, 32), static=True)
+    dims = [d.dim_value for d in onnx.load(str(fixed)).graph.input[0].type.tensor_type.shape.dim]
+    assert dims == [1, 3, 24, 32]
+    session, spec = load_model(fixed)
+    assert not spec.dynamic and spec.input_hw == (24, 32)
+    assert spec.scores["val_miou"] is None and spec.scores["train_val"]["val_miou"] is not None
+    assert "not at this export's fixed input size" in spec.scores["train_val"]["note"]
+    x = np.random.default_rng(0).standard_normal((1, 3, 24, 32)).astype(np.float32)
+    a, b = session.run({"input": x}), load_model(dyn)[0].run({"input": x})
+    assert np.abs(a[0] - b[0]).max() < 1e-4 and (a[1] == b[1]).mean() > 0.99
+    with pytest.raises(InputError, match="fixed input size 24x32"):
+        pw.Segmenter(fixed, imgsz=(48, 64), backend="onnxruntime")

@@ -1,7 +1,9 @@
 """`pixelwise export`: trained weights -> ONNX with the spec embedded (optionally INT8).
 
 With ``--data``, the exported model(s) are measured on the dataset's val split through
-ONNX Runtime and the measured scores are written into each model's spec.
+ONNX Runtime at the exported input size and the measured scores are written into each
+model's spec. ``--static HxW`` writes a fixed-shape graph (edge runtimes); without
+``--data`` its spec carries no val score, since none was measured at that size.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="also write the INT8 model beside --out: OUT.onnx -> OUT_int8.onnx (static quantization; "
                         "needs --data)")
     p.add_argument("--calib", type=int, default=64, help="calibration images for --int8")
+    p.add_argument("--static", type=hw, default=None, metavar="HxW",
+                   help="fixed-shape graph at HxW for edge runtimes (e.g. 224x320); with --data its val score is "
+                        "measured at that size")
     p.set_defaults(run=run)
 
 
@@ -33,12 +38,13 @@ def _measure_into_spec(path: Path, data: Path) -> float:
     from ..train.export import read_spec, write_spec
     from ..validate import validate
 
-    report = validate(Segmenter(path), data, "val")
+    report = validate(Segmenter(path, backend="onnxruntime"), data, "val")
     m = report.metrics.to_dict(report.classes)
     spec = read_spec(path)
     scores = {**spec.scores, "val_miou": round(m["miou"], 3), "val_pixel_accuracy": round(m["pixel_accuracy"], 3),
               "val_iou": {k: (None if v is None else round(v, 2)) for k, v in m["iou"].items()},
-              "measured_with": "onnxruntime via pixelwise.validate", "val_images": report.images}
+              "measured_with": "onnxruntime via pixelwise.validate", "val_images": report.images,
+              "val_input_hw": list(spec.input_hw)}
     write_spec(path, spec.replace(scores=scores))
     return m["miou"]
 
@@ -50,9 +56,13 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"export needs PyTorch and onnx: pip install 'pixelwise[train]' ({exc})") from None
     if args.int8 and args.data is None:
         raise InputError("--int8 needs --data (calibration images come from its train split)")
-    path = export_onnx(args.weights, args.out, args.imgsz, args.name)
+    path = export_onnx(args.weights, args.out, args.static or args.imgsz, args.name, static=args.static is not None)
     written = [path]
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
+    if args.static and args.data is None:
+        h, w = args.static
+        print(f"note: fixed input {h}x{w}; the training run's val scores were not measured at this size, so the spec "
+              "carries none (kept as scores.train_val); add --data to measure them")
     if args.int8:
         from ..train.calibrate import calibration_blobs
         from ..train.export import quantize_int8, read_spec

@@ -92,8 +92,14 @@ def write_spec(path: Path, spec: ModelSpec) -> Path:
 
 
 def export_onnx(weights: Path, out: Path, input_hw: tuple[int, int] = (360, 480), name: str = "",
-                opset: int = 17, spec_updates: dict[str, Any] | None = None) -> Path:
-    """Weights (.safetensors from ``pixelwise train``) -> ONNX file with the spec embedded."""
+                opset: int = 17, spec_updates: dict[str, Any] | None = None, static: bool = False) -> Path:
+    """Weights (.safetensors from ``pixelwise train``) -> ONNX file with the spec embedded.
+
+    ``static``: a fixed-shape graph at ``input_hw`` (for edge runtimes that need one); the
+    training run's val scores were measured at another size, so they are kept aside as
+    ``scores["train_val"]`` and the spec's own val scores stay empty until measured at this
+    size (``pixelwise export --data``).
+    """
     tensors, config, meta = load_weights(weights)
     net = PWNet(config)
     net.load_state_dict(tensors)
@@ -109,14 +115,24 @@ def export_onnx(weights: Path, out: Path, input_hw: tuple[int, int] = (360, 480)
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         torch.onnx.export(
             wrapped, (dummy,), buf, opset_version=opset, input_names=["input"], output_names=["logits", "labels"],
-            dynamic_axes={"input": {2: "height", 3: "width"}, "logits": {2: "h4", 3: "w4"},
-                          "labels": {1: "height", 2: "width"}},
+            dynamic_axes=None if static else {"input": {2: "height", 3: "width"}, "logits": {2: "h4", 3: "w4"},
+                                              "labels": {1: "height", 2: "width"}},
             dynamo=False,
         )
     spec = spec_from_meta(meta, input_hw, name or out.stem)
+    if static:
+        spec = spec.replace(dynamic=False, scores=_unmeasured_at(spec.scores))
     if spec_updates:
         spec = spec.replace(**spec_updates)
     return atomic_write_bytes(out, _embed_spec(buf.getvalue(), spec))
+
+
+def _unmeasured_at(scores: dict[str, Any]) -> dict[str, Any]:
+    """Scores of a static export before it is measured: the training run's moved aside."""
+    kept = {k: v for k, v in scores.items() if v is not None}
+    note = "measured by the training run, not at this export's fixed input size"
+    return {"val_miou": None, "val_pixel_accuracy": None, "val_iou": None,
+            **({"train_val": {**kept, "note": note}} if kept else {})}
 
 
 def quantize_int8(fp32: Path, out: Path, calibration: list[np.ndarray], per_channel: bool = True,
