@@ -2,11 +2,11 @@
 
 | format | a split is | reads / writes |
 | --- | --- | --- |
-| masks | a list file ("image label" per line) or an image folder with labels/ beside it | class-id PNGs |
+| masks | a list file ("image label" per line) or an image folder (masks/ as Ultralytics finds them) | class-id PNGs |
 | voc | a split name (ImageSets/Segmentation/NAME.txt) | palette PNGs in SegmentationClass/ |
 | coco | an instances JSON file (images under the YAML's `images` folder) | polygons or RLE |
 | labelme | a folder of LabelMe JSON files (images beside them) | polygons, rectangles |
-| yolo | an images folder (labels/ found the Ultralytics way) | normalised polygons |
+| yolo | an images folder or list file (labels/ found the Ultralytics way) | normalised polygons |
 | cvat | a CVAT for images 1.1 XML file (images under `images`) | polygons, boxes |
 """
 
