@@ -100,6 +100,9 @@ class PredictOptions:
         if self.input_hw is not None and self.input_hw != tuple(spec.input_hw) and not spec.dynamic:
             raise OptionError(f"model {spec.name or '(unnamed)'} has a fixed input size "
                               f"{spec.input_hw[0]}x{spec.input_hw[1]}; imgsz (--imgsz) cannot change it")
+        if (self.confidence or self.min_conf is not None) and not spec.gives_confidence:
+            raise OptionError(f"model {spec.name or '(unnamed)'} outputs class ids only, so it has no confidence "
+                              "map; drop confidence / min_conf (--confidence / --min-conf)")
         if self.classes is None:
             return self
         return replace(self, classes=tuple(_class_id(c, spec) for c in self.classes))

@@ -42,11 +42,14 @@ def test_predict_writes_outputs_for_each_export(cli, tmp_path, name, task):
         assert {o["label"] for o in doc["instances"]} <= {"car", "pedestrian", "bicyclist"}
 
 
-def test_confidence_on_a_class_id_export_is_a_clear_exit_2(cli, tmp_path):
+@pytest.mark.parametrize("flag", [("--confidence",), ("--min-conf", "0.5")])
+def test_confidence_on_a_class_id_export_is_a_clear_exit_2(cli, tmp_path, flag):
     model = _export("yolo26n-sem-camvid-320.onnx")
-    r = cli("predict", IMAGE, "--model", model, "--out", tmp_path, "--confidence")
+    r = cli("predict", IMAGE, IMAGE, "--model", model, "--out", tmp_path / "out", *flag)
     assert r.returncode == 2
-    assert "class ids only" in r.stderr and "--confidence / --min-conf" in r.stderr and "Traceback" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "class ids only" in lines[0] and "--confidence / --min-conf" in lines[0]
+    assert not (tmp_path / "out").exists()  # refused before any image
 
 
 def test_batch_on_the_semantic_export(cli, tmp_path):

@@ -102,8 +102,11 @@ def test_names_size_and_ignore_id_come_from_ultralytics_metadata():
     assert s.adapter == "yolo_sem" and s.kind == "semantic" and s.layout == "ids"
     assert s.classes[:4] == ("sky", "building", "pole", "road") and s.num_classes == 11
     assert s.input_hw == (320, 320) and s.stride == 32 and s.resize == "letterbox" and s.ignore_index == 255
-    with pytest.raises(InputError, match="class ids only"):
-        pw.Segmenter(SEM, threads=1, confidence=True)(np.zeros((40, 60, 3), np.uint8))
+    for options in ({"confidence": True}, {"min_conf": 0.5}):  # refused when built, before any image
+        with pytest.raises(InputError, match="class ids only"):
+            pw.Segmenter(SEM, threads=1, **options)
+        with pytest.raises(InputError, match="class ids only"):
+            seg(np.zeros((40, 60, 3), np.uint8), **options)
 
 
 def test_equivalent_to_ultralytics_class_maps():
