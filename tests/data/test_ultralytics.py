@@ -161,10 +161,12 @@ def test_bad_ultralytics_yaml(tmp_path, doc, message):
 
 
 def _ultralytics_only(yaml_path):
-    """The data YAML as Ultralytics sees it: only its own keys."""
+    """The data.yaml written beside dataset.yaml: Ultralytics' keys alone, the same as in dataset.yaml."""
     doc = yaml.safe_load(yaml_path.read_text())
-    assert "format" in doc and "path" not in doc  # no path: Ultralytics falls back to the YAML's folder
-    return _write(yaml_path.with_name("ultralytics.yaml"), {k: v for k, v in doc.items() if k in ULTRALYTICS_KEYS})
+    data = yaml.safe_load(yaml_path.with_name("data.yaml").read_text())
+    assert "format" in doc and "path" not in doc and "path" not in data  # Ultralytics then uses the YAML's folder
+    assert set(data) <= set(ULTRALYTICS_KEYS) and data == {k: v for k, v in doc.items() if k in ULTRALYTICS_KEYS}
+    return yaml_path.with_name("data.yaml")
 
 
 def test_convert_to_masks_is_an_ultralytics_semantic_dataset(tmp_path):

@@ -40,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
     path = write_dataset(splits, args.fmt, args.out)
     counts = ", ".join(f"{k}: {len(v.samples)} images" for k, v in splits.items())
     print(f"wrote {args.fmt} dataset {path} ({counts}; {len(skipped)} record(s) skipped)")
+    if (path.parent / "data.yaml").is_file() and args.fmt in ("masks", "yolo"):
+        print(f"Ultralytics reads it too: data={path.parent / 'data.yaml'}")
     return 0
 
 

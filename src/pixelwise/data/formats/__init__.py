@@ -81,12 +81,10 @@ def write_dataset(splits: dict[str, LabelledSet], fmt: str, out: Path) -> Path:
     """Write every split in ``fmt`` under ``out`` plus a ``dataset.yaml`` that reads them back.
 
     ``masks`` and ``yolo`` are written in Ultralytics' layouts (``images/SPLIT`` with
-    ``masks/SPLIT`` or ``labels/SPLIT``), and their ``dataset.yaml`` also carries the keys
-    Ultralytics reads (``train``, ``val``, ``names``, ``masks_dir``), so the folder is an
-    Ultralytics dataset as well.
+    ``masks/SPLIT`` or ``labels/SPLIT``); their ``dataset.yaml`` also carries the keys
+    Ultralytics reads (``train``, ``val``, ``names``, ``masks_dir``), and ``data.yaml``
+    holds those keys alone, so the folder is an Ultralytics dataset as well.
     """
-    import yaml
-
     from ...io.image import atomic_write_bytes
     from ..ultralytics import data_yaml_keys
 
@@ -113,5 +111,13 @@ def write_dataset(splits: dict[str, LabelledSet], fmt: str, out: Path) -> Path:
         names = first.classes  # Ultralytics appends the background of polygon datasets itself
         if fmt == "yolo" and first.background == len(names) - 1:
             names = names[:-1]
-        doc.update(data_yaml_keys(names, {k: doc[k] for k in splits}, doc.get("masks_dir")))
-    return atomic_write_bytes(out / "dataset.yaml", yaml.safe_dump(doc, sort_keys=False, allow_unicode=True).encode())
+        ultralytics = data_yaml_keys(names, {k: doc[k] for k in splits}, doc.get("masks_dir"))
+        doc.update(ultralytics)
+        atomic_write_bytes(out / "data.yaml", _dump(ultralytics))  # Ultralytics' keys alone, for `yolo data=`
+    return atomic_write_bytes(out / "dataset.yaml", _dump(doc))
+
+
+def _dump(doc: dict) -> bytes:
+    import yaml
+
+    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True).encode()
