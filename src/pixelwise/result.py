@@ -238,30 +238,17 @@ class Result:
                 for i in range(len(inst))]
 
     def panoptic(self) -> tuple[np.ndarray, list[dict[str, Any]]]:
-        """(H, W) int32 segment ids (0 = none) and COCO-panoptic ``segments_info``."""
-        seg = np.zeros(self.hw, dtype=np.int32)
-        info = []
-        things = set(self.spec.thing_ids)
-        for a in self.areas().values():
-            if a["id"] in things or self.spec.kind != "semantic":
-                continue
-            m = self.semantic == a["id"]
-            seg[m] = len(info) + 1
-            info.append(self._segment_info(len(info) + 1, a["id"], False, m))
-        inst = self.instances
-        for i in range(len(inst)):
-            m = inst.mask(i) & (seg == 0) if self.spec.kind != "semantic" else inst.mask(i)
-            if not m.any():
-                continue
-            seg[m] = len(info) + 1
-            info.append(self._segment_info(len(info) + 1, int(inst.class_ids[i]), True, m))
-        return seg, info
+        """(H, W) int32 segment ids (0 = none) and COCO-panoptic ``segments_info``: the stuff
+        classes of the semantic map, then the instances (a things model's, when composed with
+        ``Segmenter(..., things=)``, else connected regions), merged as ops/panoptic.py says."""
+        from .ops.panoptic import PanopticRule, merge
 
-    @staticmethod
-    def _segment_info(sid: int, cid: int, isthing: bool, mask: np.ndarray) -> dict[str, Any]:
-        x0, y0, x1, y1 = mask_ops.masks_to_boxes(mask[None])[0].tolist()
-        return {"id": sid, "category_id": cid, "isthing": isthing, "area": int(mask.sum()),
-                "bbox": [x0, y0, x1 - x0, y1 - y0]}
+        inst, things = self.instances, set(self.spec.thing_ids)
+        semantic = self.spec.kind == "semantic"
+        stuff = [c for c in range(self.spec.num_classes) if c not in things] if semantic else []
+        return merge(self.semantic, stuff, inst.cropped, inst.class_ids, inst.scores,
+                     thing_ids=sorted(things) if semantic else (),
+                     rule=PanopticRule(score=0.0, overlap=0.0, min_area=max(self.min_area, 1)))
 
     # -- serialisation -----------------------------------------------------------------
     def to_dict(self, masks: str = "rle") -> dict[str, Any]:
@@ -315,6 +302,13 @@ class Result:
         from .data.exports import to_labelme
 
         return to_labelme(self, path)
+
+    def to_coco_panoptic(self, image_id: int = 1, file_name: str | None = None) -> Any:  # noqa: ANN401
+        """COCO panoptic form of ``panoptic()``: ``.png`` (H, W, 3) uint8 (id = R + 256 G + 256^2 B)
+        and ``.doc`` (images, annotations with segments_info, categories with isthing); writes nothing."""
+        from .data.panoptic_format import to_coco_panoptic
+
+        return to_coco_panoptic(self, image_id, file_name)
 
     def to_yolo(self) -> str:
         """YOLO-seg label lines (class x1 y1 x2 y2 ... normalised)."""

@@ -62,6 +62,11 @@ class Segmenter:
             by default.
         min_conf: semantic models: leave pixels whose winning-class probability is below this
             unlabelled (the ignore id: drawn transparent, excluded from areas); None = off.
+        things: an instance model (YOLO-seg .onnx or known name) whose objects are merged over
+            this semantic model's map (panoptic by composition, see engine/panoptic.py).
+        things_map: the things model's class names -> this model's, ``{"person": "pedestrian"}``,
+            ``"person=pedestrian,car=car"`` or a .json/.yaml file; unnamed classes map by equal name.
+        things_score: objects scoring below this leave their pixels to the semantic map.
         low_res_masks: instance models: sample each mask from the model's prototype grid
             (1/4 of the input) with nearest-neighbour instead of bilinear interpolation:
             blockier edges, less post-processing.
@@ -78,7 +83,9 @@ class Segmenter:
                  spec_overrides: dict[str, Any] | None = None, backend: str = "auto",
                  tile: tuple[int, int] | None = None, spinning: bool = False, low_res_masks: bool = False,
                  min_conf: float | None = None, precision: str = "auto", force: bool = False,
-                 self_check: bool = True, cache_dir: str | os.PathLike[str] | None = None) -> None:
+                 self_check: bool = True, cache_dir: str | os.PathLike[str] | None = None,
+                 things: str | os.PathLike[str] | None = None, things_map: Any = None,
+                 things_score: float = 0.5) -> None:
         requested = PredictOptions.from_keywords(  # checked before anything is loaded
             options, imgsz=imgsz, confidence=confidence, classes=classes, min_area=min_area, conf=conf, iou=iou,
             max_det=max_det, tile=tile, low_res_masks=low_res_masks, min_conf=min_conf)
@@ -90,6 +97,13 @@ class Segmenter:
             self.model_path, SessionConfig(threads=threads, spinning=spinning, force=force), spec_overrides, backend,
             precision, _auto_config(cache_dir, self_check))
         self.predictor = Predictor(session, spec)
+        if things is not None:  # panoptic by composition: stuff from this model, things from an instance model
+            from .engine.panoptic import PanopticPredictor
+
+            t_session, t_spec, _ = open_model(
+                resolve_model(str(things)), SessionConfig(threads=threads, spinning=spinning, force=force), None,
+                backend, precision, _auto_config(cache_dir, self_check))
+            self.predictor = PanopticPredictor(self.predictor, Predictor(t_session, t_spec), things_map, things_score)
         self.max_pixels = max_pixels
         if not timeout > 0:
             raise InputError(f"timeout must be a positive number of seconds, got {timeout!r}")

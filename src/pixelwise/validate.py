@@ -13,6 +13,7 @@ from .data.formats import coco, read_split
 from .errors import DatasetError
 from .eval.coco_ap import mask_ap
 from .eval.confusion import ConfusionMatrix, SemanticMetrics
+from .eval.panoptic import PanopticQuality, panoptic_from_labels
 from .io.image import read_image
 from .segmenter import Segmenter
 
@@ -27,11 +28,14 @@ class ValidationReport:
     split: str
     confusion: np.ndarray | None = None
     instances: dict[str, float] | None = None  # mask AP / AP50 / AP75 over the thing classes
+    panoptic: dict | None = None  # PQ / SQ / RQ (all, things, stuff, per class): eval/panoptic.py
 
     def to_dict(self) -> dict:
         out = {"split": self.split, "images": self.images, **self.metrics.to_dict(self.classes)}
         if self.instances is not None:
             out["instances"] = self.instances
+        if self.panoptic is not None:
+            out["panoptic"] = self.panoptic
         return out
 
     def table(self) -> str:
@@ -43,6 +47,10 @@ class ValidationReport:
         rows.append(f"{'fw IoU':<14}{m.fw_iou:>8.2f}")
         if self.instances is not None:
             rows += [f"{'mask ' + k:<14}{v:>8.2f}" for k, v in self.instances.items()]
+        if self.panoptic is not None:
+            rows.append(f"{'panoptic':<14}{'PQ':>8}{'SQ':>8}{'RQ':>8}{'N':>5}")
+            rows += [f"{'  ' + k:<14}{v['PQ']:>8.2f}{v['SQ']:>8.2f}{v['RQ']:>8.2f}{v['n']:>5}"
+                     for k, v in self.panoptic.items() if k != "per_class"]
         return "\n".join(rows)
 
 
@@ -56,12 +64,13 @@ def _check_classes(seg: Segmenter, cfg: DatasetConfig) -> None:
 
 
 def validate(seg: Segmenter, data: str | Path, split: str = "val", progress: bool = True,
-             limit: int | None = None, instances: bool = False) -> ValidationReport:
+             limit: int | None = None, instances: bool = False, panoptic: bool = False) -> ValidationReport:
     """Confusion matrix of ``seg`` over a split (streaming: constant memory).
 
     ``instances=True`` also scores the objects of the thing classes with COCO mask AP
     (pycocotools); ground-truth objects are the dataset's own, or connected regions of
-    the class maps for mask formats.
+    the class maps for mask formats. ``panoptic=True`` also scores ``res.panoptic()`` with
+    PQ / SQ / RQ against stuff classes plus those regions (eval/panoptic.py).
     """
     from tqdm import tqdm
 
@@ -72,6 +81,7 @@ def validate(seg: Segmenter, data: str | Path, split: str = "val", progress: boo
     cm = ConfusionMatrix(cfg.num_classes, fill)
     things = tuple(cfg.classes.index(t) for t in cfg.things)
     images, gts, dts = [], [], []
+    pq = PanopticQuality(cfg.num_classes, things) if panoptic else None
     for k, sample in enumerate(tqdm(samples, desc=f"validating {split}", disable=not progress, file=sys.stderr,
                                     leave=False), 1):
         image = read_image(sample.image)
@@ -80,6 +90,8 @@ def validate(seg: Segmenter, data: str | Path, split: str = "val", progress: boo
             raise DatasetError(f"{sample.record}: label size {label.shape} differs from the image {image.shape[:2]}")
         res = seg.predict_array(image, classes=None)
         cm.update(label, res.semantic)
+        if pq is not None:
+            pq.update(*panoptic_from_labels(label, things, cfg.num_classes, seg.options.min_area), *res.panoptic())
         if instances and things:
             images.append({"id": k, "height": label.shape[0], "width": label.shape[1]})
             for obj in sample.instance_objects(things, min_area=seg.options.min_area):
@@ -90,4 +102,5 @@ def validate(seg: Segmenter, data: str | Path, split: str = "val", progress: boo
     if instances and things:
         cats = [{"id": c + 1, "name": cfg.classes[c]} for c in things]
         ap = mask_ap(images, gts, dts, cats)
-    return ValidationReport(cfg.classes, cm.metrics(), len(samples), split, cm.counts.copy(), ap)
+    return ValidationReport(cfg.classes, cm.metrics(), len(samples), split, cm.counts.copy(), ap,
+                            pq.to_dict(cfg.classes) if pq is not None else None)

@@ -10,6 +10,7 @@ from pathlib import Path
 from ..errors import PixelwiseError
 from .effects import add_effect_options, effect_note, wants_effects, write_effects
 from .options import add_predict_options, add_timeout_option, options_from_args
+from .panoptic import add_panoptic_output, add_things_options, things_kwargs, write_panoptic
 
 __all__ = ["add_parser", "run", "add_model_options", "segmenter_from_args"]
 
@@ -44,7 +45,7 @@ def segmenter_from_args(args: argparse.Namespace, confidence: bool = False):  # 
                      classes=classes, conf=args.conf, iou=args.iou, max_det=args.max_det, min_area=args.min_area,
                      backend=args.backend, tile=args.tile, low_res_masks=args.low_res_masks,
                      precision=args.precision, force=args.force, self_check=args.self_check,
-                     min_conf=args.min_conf)
+                     min_conf=args.min_conf, **things_kwargs(args))
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -59,6 +60,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_timeout_option(p)
     p.add_argument("--quiet", action="store_true", help="one line per image, no area tables")
     add_effect_options(p)
+    add_things_options(p)
+    add_panoptic_output(p)
     p.set_defaults(run=run)
 
 
@@ -119,6 +122,8 @@ def run(args: argparse.Namespace) -> int:
             _write_outputs(outcome, args.out, stem, args.alpha, args.masks)
             if wants_effects(args):
                 write_effects(outcome, args.out, stem, args)
+            if args.panoptic:
+                write_panoptic(outcome, args.out, stem, args.alpha)
         except PixelwiseError as exc:
             failed.append(exc)
             print(f"pixelwise: error: {exc}", file=sys.stderr)

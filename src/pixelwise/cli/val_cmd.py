@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from .panoptic import add_things_options
 from .predict_cmd import add_model_options, segmenter_from_args
 
 
@@ -19,6 +20,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "into this folder")
     p.add_argument("--json", type=Path, default=None, help="also write the metrics to this JSON file")
     p.add_argument("--instances", action="store_true", help="also compute mask AP of the thing classes (pycocotools)")
+    p.add_argument("--panoptic", action="store_true",
+                   help="also compute PQ, SQ and RQ (things and stuff) of res.panoptic() against stuff classes plus "
+                        "thing regions of the labels")
+    add_things_options(p)
     p.set_defaults(run=run)
 
 
@@ -26,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
     from ..io.image import atomic_write_bytes
     from ..validate import validate
 
-    report = validate(segmenter_from_args(args), args.data, args.split, instances=args.instances)
+    report = validate(segmenter_from_args(args), args.data, args.split, instances=args.instances,
+                      panoptic=args.panoptic)
     print(report.table())
     doc = json.dumps(report.to_dict(), indent=1).encode()
     if args.json:
