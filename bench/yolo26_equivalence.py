@@ -9,8 +9,9 @@ Three files in ``../shared/models/yolo26`` and the CamVid val images:
 - ``yolo26n-sem`` (uint8 class ids): the share of pixels equal to Ultralytics' class map at
   the original size (worst image and all pixels).
 
-Also the mean time per image of pixelwise (read + predict), single-threaded session per
-``--threads``.
+pixelwise runs ONNX Runtime at FP32 (what the equivalence is about; ``--backend auto`` may
+pick another backend), ``--threads`` threads; the last column is its mean time per image
+(read + predict), a rough figure (the timing benchmarks are bench/yolo_seg.py and friends).
 
     python bench/yolo26_equivalence.py [--images N] [--threads T]
 """
@@ -47,7 +48,7 @@ def match(ours_xyxy: np.ndarray, ref_xyxy: np.ndarray) -> list[tuple[int, int, f
 
 
 def instance_figures(onnx: Path, refs: list[Path], threads: int) -> dict:
-    seg = pw.Segmenter(onnx, threads=threads)
+    seg = pw.Segmenter(onnx, threads=threads, backend="onnxruntime", precision="fp32")
     out = {"images": len(refs), "ours": 0, "theirs": 0, "matched": 0, "min_box_iou": 1.0, "classes_equal": True,
            "max_score_diff": 0.0, "min_mask_iou": 1.0, "ms": 0.0}
     for ref_path in refs:
@@ -71,7 +72,7 @@ def instance_figures(onnx: Path, refs: list[Path], threads: int) -> dict:
 
 
 def semantic_figures(onnx: Path, refs: list[Path], threads: int) -> dict:
-    seg = pw.Segmenter(onnx, threads=threads)
+    seg = pw.Segmenter(onnx, threads=threads, backend="onnxruntime", precision="fp32")
     equal = total = 0
     worst, ms = 1.0, 0.0
     for ref_path in refs:

@@ -111,7 +111,7 @@ def test_names_size_and_ignore_id_come_from_ultralytics_metadata():
 
 def test_equivalent_to_ultralytics_class_maps():
     _need_fixtures()
-    seg = pw.Segmenter(SEM, threads=2)
+    seg = pw.Segmenter(SEM, threads=2, backend="onnxruntime", precision="fp32")  # the equivalence is ORT FP32
     refs = sorted(REFS.glob("*.png"))
     assert len(refs) == 101
     equal = total = 0
