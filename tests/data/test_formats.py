@@ -164,3 +164,15 @@ def test_mask_size_mismatch_names_the_label(tmp_path):
 
     with pytest.raises(DatasetError, match=rf"{lab.name}: mask is 5x5"):
         load_split(load_dataset_config(root / "dataset.yaml"), "val")
+
+
+def test_labelme_image_path_written_on_windows(tmp_path):
+    (tmp_path / "imgs").mkdir()
+    (tmp_path / "ann").mkdir()
+    Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(tmp_path / "imgs" / "i.png")
+    (tmp_path / "ann" / "i.json").write_text(json.dumps({
+        "shapes": [{"label": "a", "points": [[1, 1], [9, 1], [9, 9]], "shape_type": "polygon"}],
+        "imagePath": "..\\imgs\\i.png", "imageHeight": 20, "imageWidth": 30}))
+    (tmp_path / "d.yaml").write_text("format: labelme\nroot: .\nval: ann\nclasses: [a]\n")
+    ds = read_split(load_dataset_config(tmp_path / "d.yaml"), "val")
+    assert ds.samples[0].image.resolve() == (tmp_path / "imgs" / "i.png").resolve()

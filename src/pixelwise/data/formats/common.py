@@ -41,8 +41,12 @@ def declared_hw(height: object, width: object, image: Path, where: str, from_tex
 
 
 def image_path(folder: Path, name: object, where: str, what: str = "file_name") -> Path:
-    """``folder / name`` for a relative file name from an annotation (absolute names are used as they are)."""
-    return folder / checks.text(name, where, what)
+    """``folder / name`` for a file name from an annotation (absolute names are used as they are;
+    Windows separators, as LabelMe writes them on Windows, are read as ``/``)."""
+    path = folder / checks.text(name, where, what)
+    if "\\" in str(name) and not path.exists():
+        path = folder / str(name).replace("\\", "/")
+    return path
 
 
 def write_text(path: Path, text: str) -> Path:
