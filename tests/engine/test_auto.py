@@ -188,3 +188,34 @@ def test_default_model_first_use_self_check(tmp_path):
     assert measured == "True" and label in ("onnxruntime/fp32", "openvino/fp32", "openvino/bf16", "openvino/fp16")
     assert len(list((tmp_path / "auto").glob("pwnet_camvid-*.json"))) == 1
     print(f"default model first-use self-check: {seconds} s -> {label}")
+
+
+def test_models_command_shows_the_cached_choice(rgb_model, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PIXELWISE_CACHE": str(tmp_path)}
+
+    def models():
+        r = subprocess.run([sys.executable, "-m", "pixelwise", "models", str(rgb_model)], env=env,
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    if HAS_OPENVINO:
+        assert "backend (auto): not measured yet (on first use)" in models()
+    choice = pw.Segmenter(rgb_model, threads=1, cache_dir=tmp_path).backend_choice
+    if HAS_OPENVINO:
+        assert f"backend (auto): {choice.label} (measured; bare " in models()
+    else:
+        assert "backend (auto): onnxruntime/fp32 (the only installed path for this file)" in models()
+
+
+def test_without_openvino_auto_is_onnxruntime_without_a_measurement(rgb_model, colour_image, tmp_path, monkeypatch):
+    monkeypatch.setattr(auto, "installed_backends", lambda: ("onnxruntime", "opencv"))
+    cfg, calls = _auto(tmp_path)
+    session, _, choice = select_backend(rgb_model, SessionConfig(threads=1), cfg)
+    assert session.backend == "onnxruntime" and not choice.measured and calls == []
+    assert choice.summary() == "onnxruntime/fp32 (the only installed path for this file)"
+    assert not (tmp_path / "auto").exists()

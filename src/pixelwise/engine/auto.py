@@ -92,6 +92,8 @@ class Choice:
         return cls(**json.loads(text))
 
     def summary(self) -> str:
+        if not self.measured:
+            return f"{self.label} ({self.rejected.get('*', 'the only installed path for this file')})"
         times = ", ".join(f"{k} {v:.1f} ms" for k, v in sorted(self.bare_ms.items(), key=lambda kv: kv[1]))
         agree = ", ".join(f"{k} {v * 100:.2f}%" for k, v in sorted(self.agreement.items()))
         how = "measured" if self.measured else "not measured"
@@ -210,7 +212,7 @@ def lookup(model: Path, cache_root: Path) -> Choice | None:
     """The cached ``--backend auto`` choice for ``model`` on this machine, if it was measured."""
     cands = candidates(file_precision(model))
     if len(cands) < 2:
-        return None
+        return Choice(*cands[0], reference=f"{cands[0][0]}/{cands[0][1]}")
     return cached_choice(cache_file(model, AutoConfig(cache_dir=Path(cache_root) / "auto"),
                                     ["onnxruntime", *(b for b, _ in cands)]))
 
