@@ -5,12 +5,19 @@ throughput on the same image first, then runs the clients. Prints throughput, la
 percentiles, status counts and the server's resident memory at start and end. A second
 phase sends more concurrent requests than workers + queue to show 503s under overload.
 
+Two bounds phases follow: the server's RSS (current and peak) after one request at the
+imgsz pixel budget and after one far beyond it (refused), and how fast half-open
+connections are closed: ``--half-open`` connections that send part of a request head,
+as many that send nothing, and one upload trickled a byte at a time.
+
     python bench/serve_load.py --clients 4 --seconds 30
+    python bench/serve_load.py --bounds-only --head-timeout 3
 """
 
 from __future__ import annotations
 
 import argparse
+import socket
 import statistics
 import threading
 import time
@@ -19,6 +26,7 @@ from pathlib import Path
 
 import httpx
 from serverproc import running_server  # bench/serverproc.py
+from timing import cpu_line  # bench/timing.py
 
 import pixelwise as pw
 
@@ -26,9 +34,10 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO.parent / "shared" / "datasets" / "camvid" / "val" / "0016E5_07959.png"
 
 
-def rss_mb(pid: int) -> float:
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory of ``pid`` in MB (``VmHWM``: the peak so far)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -39,13 +48,15 @@ def load(url: str, data: bytes, clients: int, seconds: float, query: str) -> tup
 
     def client() -> None:
         with httpx.Client(timeout=60) as c:
-            while time.perf_counter() < stop:
+            while True:  # at least one request each, however late the client starts
                 t = time.perf_counter()
                 r = c.post(f"{url}/v1/segment?{query}", content=data, headers={"Content-Type": "image/png"})
                 with lock:
                     codes[r.status_code] += 1
                     if r.status_code == 200:
                         latencies.append((time.perf_counter() - t) * 1e3)
+                if time.perf_counter() >= stop:
+                    break
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
     for t in threads:
@@ -59,14 +70,96 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else float("nan")
 
 
+def large_requests(url: str, pid: int, data: bytes, budget_side: int) -> list[tuple[str, int, float, float]]:
+    """(imgsz, status, RSS MB, peak RSS MB) after one request at the budget and one far beyond it."""
+    rows = [("(none: 1 normal request)", 200, rss_mb(pid), rss_mb(pid, "VmHWM"))]
+    for side in (budget_side, 4096, 100000):
+        r = httpx.post(f"{url}/v1/segment?imgsz={side}x{side}", content=data, headers={"Content-Type": "image/png"},
+                       timeout=300)
+        rows.append((f"{side}x{side}", r.status_code, rss_mb(pid), rss_mb(pid, "VmHWM")))
+    return rows
+
+
+def _time_to_close(sock: socket.socket, limit: float) -> float:
+    """Seconds until the server closes ``sock`` (inf if still open after ``limit``)."""
+    t0 = time.monotonic()
+    sock.settimeout(limit)
+    try:
+        while sock.recv(4096):
+            pass
+    except (TimeoutError, ConnectionError):
+        return float("inf") if time.monotonic() - t0 >= limit else time.monotonic() - t0
+    return time.monotonic() - t0
+
+
+def half_open(port: int, count: int, limit: float) -> dict[str, list[float]]:
+    """Close times of ``count`` partial-head and ``count`` silent connections, and one trickled upload."""
+    partial = [socket.create_connection(("127.0.0.1", port)) for _ in range(count)]
+    for s in partial:
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+    silent = [socket.create_connection(("127.0.0.1", port)) for _ in range(count)]
+    out: dict[str, list[float]] = {"partial head": [], "silent": [], "trickled upload (1 byte / 0.5 s)": []}
+    threads = [threading.Thread(target=lambda k=k, s=s: out[k].append(_time_to_close(s, limit)))
+               for k, group in (("partial head", partial), ("silent", silent)) for s in group]
+    for t in threads:
+        t.start()
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.sendall(b"POST /v1/segment HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: 9999\r\n\r\n")
+        t0 = time.monotonic()
+        s.settimeout(0.5)
+        while time.monotonic() - t0 < limit:
+            try:
+                s.sendall(b"\x89")
+                if s.recv(4096):
+                    break
+            except TimeoutError:
+                continue
+            except ConnectionError:
+                break
+        out["trickled upload (1 byte / 0.5 s)"].append(time.monotonic() - t0)
+    for t in threads:
+        t.join()
+    for s in partial + silent:
+        s.close()
+    return out
+
+
+def bounds(args: argparse.Namespace, data: bytes) -> None:
+    server_args = ["--workers", str(args.workers), "--threads", str(args.threads), "--head-timeout",
+                   str(args.head_timeout), "--upload-timeout", str(args.upload_timeout)]
+    with running_server(*server_args) as (url, proc):
+        load(url, data, 1, 2, "")  # warm-up
+        rows = large_requests(url, proc.pid, data, args.budget_side)
+        closes = half_open(int(url.rsplit(":", 1)[1]), args.half_open, args.head_timeout * 3 + 10)
+    print(f"\n# bounds: head timeout {args.head_timeout:g} s, upload timeout {args.upload_timeout:g} s; {cpu_line()}")
+    print("| request imgsz | status | server RSS after | peak RSS so far |")
+    print("| --- | --- | --- | --- |")
+    for size, status, now, peak in rows:
+        print(f"| {size} | {status} | {now:.0f} MB | {peak:.0f} MB |")
+    print("\n| connection | count | closed within (max) | still open |")
+    print("| --- | --- | --- | --- |")
+    for kind, times in closes.items():
+        done = [t for t in times if t != float("inf")]
+        worst = f"{max(done):.1f} s" if done else "-"
+        print(f"| {kind} | {len(times)} | {worst} | {len(times) - len(done)} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1, help="ONNX Runtime threads per request")
+    ap.add_argument("--bounds-only", action="store_true", help="only the RSS and half-open connection phases")
+    ap.add_argument("--half-open", type=int, default=20, help="partial-head (and as many silent) connections")
+    ap.add_argument("--head-timeout", type=float, default=10.0, help="the server's --head-timeout")
+    ap.add_argument("--upload-timeout", type=float, default=60.0, help="the server's --upload-timeout")
+    ap.add_argument("--budget-side", type=int, default=2048, help="imgsz side of the request at the budget")
     args = ap.parse_args()
     data = SAMPLE.read_bytes() if SAMPLE.is_file() else (REPO / "src/pixelwise/assets/leuvenA.jpg").read_bytes()
+    if args.bounds_only:
+        bounds(args, data)
+        return
 
     seg = pw.Segmenter(threads=2)
     image = seg.load(SAMPLE)[0]
@@ -99,6 +192,7 @@ def main() -> None:
     print(f"| status codes | {dict(codes)} |")
     print(f"| server RSS start -> end of load -> after overload | {mem0:.0f} -> {mem1:.0f} -> {mem2:.0f} MB |")
     print(f"| overload ({4 * (args.workers + 8)} clients, 5 s) status codes | {dict(over_codes)} |")
+    bounds(args, data)
 
 
 if __name__ == "__main__":
