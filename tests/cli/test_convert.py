@@ -84,13 +84,13 @@ def voc(root: Path, stems: bytes = b"a\n", label: np.ndarray | bytes | None = No
     return _yaml(root, "format: voc\nroot: .\nval: val\nclasses: [bg, car]\n"), (lab if label is not None else lst)
 
 
-def config(root: Path, body: str | bytes) -> tuple[Path, Path]:
+def config(root: Path, body: str | bytes, label: np.ndarray | None = None) -> tuple[Path, Path]:
     _png(root / "images" / "a.png")
     (root / "labels").mkdir()
-    Image.fromarray(np.zeros(HW, np.uint8)).save(root / "labels" / "a.png")
+    Image.fromarray(np.zeros(HW, np.uint8) if label is None else label).save(root / "labels" / "a.png")
     path = root / "d.yaml"
     path.write_bytes(body if isinstance(body, bytes) else body.encode())
-    return path, path
+    return path, (path if label is None else root / "labels" / "a.png")
 
 
 GOOD_YAML = "format: masks\nroot: .\nval: images\nclasses: [bg, car]\n"
@@ -195,9 +195,10 @@ CASES = {
     "yaml root is a number": (config, {"body": GOOD_YAML.replace("root: .", "root: 5")}, "'root'"),
     "yaml things is a string": (config, {"body": GOOD_YAML + "things: car\n"}, "'things': expected a list"),
     "yaml label_mapping to class 9": (config, {"body": GOOD_YAML + "label_mapping: {3: 9}\n"}, "class id 9 outside"),
-    "masks label id out of range": (config, {"body": GOOD_YAML.replace("val: images", "val: images\nignore_index: 1")
-                                             .replace("[bg, car]", "[bg]") + "label_mapping: {0: 7}\n"},
-                                    "class id 7 outside"),
+    "masks label id out of range": (config, {"body": GOOD_YAML, "label": np.full(HW, 5, np.uint8)},
+                                    r"a.png: label values \[5\] are not class ids 0-1"),
+    "masks label is RGB": (config, {"body": GOOD_YAML, "label": np.zeros((*HW, 3), np.uint8)}, "single-channel"),
+    "masks label of another size": (config, {"body": GOOD_YAML, "label": np.zeros((5, 5), np.uint8)}, "mask is 5x5"),
 }
 
 
