@@ -51,3 +51,28 @@ def test_an_image_error_raised_inside_the_worker_is_mapped_by_type(server, monke
     r = httpx.post(f"{server.url}/v1/segment", content=b"\x89PNG....", headers={"Content-Type": "image/png"},
                    timeout=30)
     assert r.status_code == 413, r.text
+
+
+@pytest.mark.parametrize("method, path, status, words", [
+    ("POST", "/v1/segment?alpha=nan", 422, "alpha: "),
+    ("POST", "/v1/segment?output=gif", 422, "output: "),
+    ("GET", "/v1/segment", 405, "Method Not Allowed"),
+    ("GET", "/v1/nothing", 404, "Not Found"),
+])
+def test_framework_errors_have_the_same_one_line_shape(server, method, path, status, words):
+    r = httpx.request(method, f"{server.url}{path}", content=b"x", headers={"Content-Type": "image/png"}, timeout=30)
+    assert r.status_code == status, r.text
+    error = r.json()["error"]
+    assert error["status"] == status and words in error["message"] and "\n" not in error["message"]
+
+
+def test_a_server_bug_is_a_json_500_not_a_bare_page(server, monkeypatch):
+    import pixelwise.serve.app as app_module
+
+    def broken(data, name, max_pixels):  # noqa: ANN001, ANN202, ARG001
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(app_module, "decode_image", broken)
+    r = httpx.post(f"{server.url}/v1/segment", content=b"\x89PNG....", headers={"Content-Type": "image/png"},
+                   timeout=30)
+    assert r.status_code == 500 and "internal error (KeyError" in r.json()["error"]["message"]

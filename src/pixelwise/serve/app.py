@@ -31,7 +31,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException
 
 from .. import __version__
 from ..errors import PixelwiseError
@@ -64,7 +66,32 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
     return JSONResponse({"error": {"status": status, "message": message}}, status, headers)
 
 
+def _validation_message(exc: RequestValidationError) -> str:
+    """FastAPI's list of validation errors as one line: ``alpha: Input should be ... (got 'nan')``."""
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(x) for x in err.get("loc", ()) if x not in ("query", "body", "path"))
+        got = f" (got {err['input']!r})" if isinstance(err.get("input"), (str, int, float)) else ""
+        parts.append(f"{where or 'request'}: {err.get('msg', 'invalid')}{got}")
+    return "; ".join(parts) or "invalid request"
+
+
 def _add_error_handlers(app: FastAPI) -> None:
+    """Every error answer is ``{"error": {"status": N, "message": "one line"}}``."""
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:  # noqa: ARG001
+        return _error(422, _validation_message(exc))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:  # noqa: ARG001
+        return _error(exc.status_code, str(exc.detail), dict(exc.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def server_bug(request: Request, exc: Exception) -> JSONResponse:  # noqa: ARG001
+        first = (str(exc).splitlines() or [""])[0][:200]
+        return _error(500, f"internal error ({type(exc).__name__}: {first}); the server log has the details")
+
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:  # noqa: ARG001
         return _error(exc.status, exc.message, exc.headers)
