@@ -127,6 +127,9 @@ def test_yolo_seg_yaml_gets_ultralytics_background_rule(tmp_path):
     again = load_dataset_config(_ultralytics_only(out))
     assert again.classes == ("dog", "background") and (_maps(again)["a.jpg"] == m).all()
     assert load_dataset_config(out).background == 1
+    y = _yolo_dataset(tmp_path / "own", "0 0 0 0.5 0 0.5 1 0 1\n", ["dog", "background"])  # its own background
+    cfg = load_dataset_config(y)
+    assert cfg.classes == ("dog", "background") and cfg.background == 1
 
 
 def test_split_lists_and_list_files(tmp_path):

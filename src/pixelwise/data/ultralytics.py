@@ -8,7 +8,8 @@ Two layouts, told apart the way Ultralytics tells them apart, by ``masks_dir``:
 * YOLO-seg polygons (no ``masks_dir``): ``images/SPLIT`` + ``labels/SPLIT/*.txt``, read
   as the ``yolo`` format. Pixels no polygon covers get a ``background`` class appended
   after the declared ones, as Ultralytics' semantic loader does for several classes (for
-  a single class Ultralytics trains a binary mask; here it is class 0, background 1).
+  a single class Ultralytics trains a binary mask; here it is class 0, background 1);
+  a class already named ``background`` is used as it is.
 
 ``path`` is the dataset root: absolute, or relative to the working directory (as
 Ultralytics resolves it), to the YAML's folder or to Ultralytics' ``datasets_dir`` (from
@@ -111,11 +112,11 @@ def from_ultralytics(raw: dict, source: Path) -> DatasetConfig:
         mapping = parse_label_mapping(raw.get("label_mapping"), source, len(classes))
     else:
         fmt, mapping = "yolo", ()
-        if BACKGROUND in classes:
-            raise DatasetError(f"{source}: a class is named {BACKGROUND!r}; pixels no polygon covers get that class "
-                               "here, so rename it")
-        classes, background = (*classes, BACKGROUND), len(classes)
-        colours = parse_classes(list(classes), source)[1]
+        if BACKGROUND in classes:  # the dataset names its own background class: uncovered pixels get it
+            background = classes.index(BACKGROUND)
+        else:
+            classes, background = (*classes, BACKGROUND), len(classes)
+            colours = parse_classes(list(classes), source)[1]
     paths = {k: tuple(_entry(root, p) for p in v) for k, v in splits.items()}
     return DatasetConfig(
         format=fmt, root=root, classes=classes, colours=colours,
