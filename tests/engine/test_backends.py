@@ -162,7 +162,15 @@ def test_openvino_precisions_follow_the_cpu(rgb_model, qdq_model, colour_image):
                 open_session(rgb_model, SessionConfig(precision=precision), backend="openvino")
     with pytest.raises(ModelError, match="int8 needs a quantized model file"):
         open_session(rgb_model, SessionConfig(precision="int8"), backend="openvino")
-    q = open_session(qdq_model, backend="openvino")
+    from pixelwise.engine.backends.base import has_vnni
+
+    if has_vnni():
+        q = open_session(qdq_model, backend="openvino")
+    else:
+        with pytest.raises(ModelError, match="refusing to run an INT8 model with OpenVINO here.*without VNNI"):
+            open_session(qdq_model, backend="openvino")
+        with pytest.warns(UserWarning, match="do not reproduce the model"):
+            q = open_session(qdq_model, SessionConfig(force=True), backend="openvino")
     assert q.precision == "int8"
     x = np.random.default_rng(1).uniform(-2, 2, (1, 3, 32, 48)).astype(np.float32)
     assert np.abs(q.run({"input": x})[0] - open_session(qdq_model).run({"input": x})[0]).max() < 0.06

@@ -18,7 +18,8 @@ import numpy as np
 from ...errors import ModelError
 
 __all__ = ["SessionConfig", "TensorInfo", "Backend", "PRECISIONS", "describe_signature", "is_quantized",
-           "model_path", "file_precision"]
+           "model_path", "file_precision",
+           "cpu_flags", "has_vnni"]
 
 PRECISIONS = ("fp32", "bf16", "fp16", "int8")
 _QUANT_OPS = (b"DequantizeLinear", b"QLinearConv", b"QLinearMatMul", b"ConvInteger", b"MatMulInteger")
@@ -93,6 +94,23 @@ def is_quantized(model: str | os.PathLike[str] | bytes) -> bool:
     """True for a quantized (INT8 QDQ or QOperator) ONNX model: its graph has (de)quantize ops."""
     data = model if isinstance(model, bytes) else Path(model).read_bytes()
     return any(op in data for op in _QUANT_OPS)
+
+
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags (Linux /proc/cpuinfo; empty elsewhere)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in ("flags", "Features"):
+                return frozenset(value.split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+def has_vnni(flags: frozenset[str] | None = None) -> bool:
+    """True where int8 dot products sum in 32 bits (AVX512-VNNI, AVX-VNNI or AMX-INT8)."""
+    return bool((cpu_flags() if flags is None else flags) & {"avx512_vnni", "avx_vnni", "amx_int8"})
 
 
 def file_precision(model: str | os.PathLike[str] | bytes) -> str:
