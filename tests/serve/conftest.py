@@ -23,7 +23,7 @@ class LiveServer:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self.server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", self.port, config.head_timeout_s,
-                                                    keep_alive_s=2, log_level="error"))
+                                                    config.write_timeout_s, keep_alive_s=2, log_level="error"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
         deadline = time.time() + 30

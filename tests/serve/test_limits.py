@@ -18,7 +18,7 @@ def live(tmp_path_factory):
             "colours": [[255, 0, 0], [0, 255, 0], [0, 0, 255]], "dynamic": True, "name": "rgb"}
     rgb = make_semantic_onnx(tmp_path_factory.mktemp("limits") / "rgb.onnx", spec=spec)
     server = start({"default": str(rgb)}, head_timeout_s=1.0, upload_timeout_s=1.5, read_timeout_s=5.0,
-                   max_input_pixels=1_000_000)
+                   max_input_pixels=1_000_000, write_timeout_s=1.0)
     yield server
     server.stop()
 
@@ -131,3 +131,24 @@ def test_a_client_that_disconnects_mid_upload_logs_one_line_and_no_traceback(liv
     assert not [r for r in server_log if r.exc_info], [r.getMessage() for r in server_log]
     disconnect = [r.getMessage() for r in server_log if "disconnect" in r.getMessage().lower()]
     assert len(disconnect) <= 1 and all("\n" not in m for m in disconnect), disconnect
+
+
+def test_a_client_that_never_reads_its_response_is_dropped(live):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    noise = np.random.default_rng(0).integers(0, 256, (2000, 2000, 3), dtype=np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(noise).save(buf, "JPEG", quality=90)
+    head = (b"POST /v1/segment?output=overlay&format=png HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(buf.getvalue()))
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 * 1024)
+        s.connect(("127.0.0.1", live.port))
+        s.sendall(head + buf.getvalue())
+        deadline = time.monotonic() + 30
+        while live.server.server_state.connections and time.monotonic() < deadline:
+            time.sleep(0.2)  # the overlay (~12 MB of PNG) is made, then sent into a full socket
+        assert not live.server.server_state.connections, "the connection of a client that reads nothing stays open"

@@ -116,7 +116,8 @@ def run(args: argparse.Namespace) -> int:
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     print(f"pixelwise serving {', '.join(pool.names)} on http://{shown}:{port}/ (API docs at /docs)", flush=True)
-    server = uvicorn.Server(uvicorn_config(create_app(pool, config), host, port, config.head_timeout_s))
+    server = uvicorn.Server(uvicorn_config(create_app(pool, config), host, port, config.head_timeout_s,
+                                           config.write_timeout_s))
     with sock:
         server.run(sockets=[sock])
     if not server.started:

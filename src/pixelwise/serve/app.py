@@ -60,6 +60,7 @@ class ServeConfig:
     read_timeout_s: float = 10.0  # longest pause between two chunks of an upload
     upload_timeout_s: float = 60.0  # the whole upload
     head_timeout_s: float = 10.0  # the request line and headers (see .protocol)
+    write_timeout_s: float = 60.0  # a client that reads nothing of its response for this long is dropped
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:

@@ -1,11 +1,13 @@
-"""uvicorn's h11 protocol with a deadline for the request head, and the server's uvicorn config.
+"""uvicorn's h11 protocol with deadlines for the request head and for stalled writes.
 
 uvicorn's ``timeout_keep_alive`` only covers the idle time *between* requests and is reset by
 every byte received, so a connection that sends part of a header (or nothing) stays open
-forever. :class:`HeadDeadlineProtocol` gives every request head an absolute deadline counted
+forever. :class:`DeadlineProtocol` gives every request head an absolute deadline counted
 from the connection's start or the end of the previous response: past it the server answers
-408 (if anything was sent) and closes the connection. Bodies have their own deadlines in
-:mod:`.upload`; h11 bounds the head's size (``h11_max_incomplete_event_size``, 431 past it).
+408 (if anything was sent) and closes the connection. A client that stops reading its
+response (the socket buffer stays full for ``write_timeout_s``) is disconnected, so the
+response does not stay in memory for ever. Bodies have their own deadlines in
+:mod:`.upload`; h11 bounds the head's size (``h11_max_incomplete_event_size``, 400 past it).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-__all__ = ["HeadDeadlineProtocol", "uvicorn_config"]
+__all__ = ["DeadlineProtocol", "uvicorn_config"]
 
 log = logging.getLogger("pixelwise.serve")
 
@@ -26,14 +28,16 @@ _TIMEOUT_408 = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; char
                 b"connection: close\r\ncontent-length: %d\r\n\r\n%s")
 
 
-class HeadDeadlineProtocol(H11Protocol):
-    """H11Protocol whose request heads must arrive within ``head_timeout_s`` seconds."""
+class DeadlineProtocol(H11Protocol):
+    """H11Protocol: request heads within ``head_timeout_s``; a full send buffer for at most ``write_timeout_s``."""
 
     head_timeout_s: float = 10.0
+    write_timeout_s: float = 60.0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._head_timer: asyncio.TimerHandle | None = None
+        self._write_timer: asyncio.TimerHandle | None = None
         self._head_bytes = 0
         self._arm()
 
@@ -61,7 +65,27 @@ class HeadDeadlineProtocol(H11Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        if self._write_timer is not None:
+            self._write_timer.cancel()
+            self._write_timer = None
         super().connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self._write_timer is None:
+            self._write_timer = self.loop.call_later(self.write_timeout_s, self._write_expired)
+
+    def resume_writing(self) -> None:
+        if self._write_timer is not None:
+            self._write_timer.cancel()
+            self._write_timer = None
+        super().resume_writing()
+
+    def _write_expired(self) -> None:
+        self._write_timer = None
+        peer = "%s:%d" % self.client if self.client else "a client"
+        log.info("closed the connection to %s: it read nothing of its response for %g s", peer, self.write_timeout_s)
+        self.transport.abort()  # close() would wait for the buffer to drain, which it never will
 
     def _head_expired(self) -> None:
         self._head_timer = None
@@ -76,9 +100,10 @@ class HeadDeadlineProtocol(H11Protocol):
         self.transport.close()
 
 
-def uvicorn_config(app: Any, host: str, port: int, head_timeout_s: float, keep_alive_s: int = 5,  # noqa: ANN401
-                   log_level: str = "warning") -> uvicorn.Config:
-    """The uvicorn settings of ``pixelwise serve``: h11 with head deadlines, bounded heads, short keep-alive."""
-    protocol = type("HeadDeadlineProtocol", (HeadDeadlineProtocol,), {"head_timeout_s": float(head_timeout_s)})
+def uvicorn_config(app: Any, host: str, port: int, head_timeout_s: float, write_timeout_s: float = 60.0,  # noqa: ANN401
+                   keep_alive_s: int = 5, log_level: str = "warning") -> uvicorn.Config:
+    """The uvicorn settings of ``pixelwise serve``: h11 with deadlines, bounded heads, short keep-alive."""
+    protocol = type("DeadlineProtocol", (DeadlineProtocol,), {"head_timeout_s": float(head_timeout_s),
+                                                              "write_timeout_s": float(write_timeout_s)})
     return uvicorn.Config(app, host=host, port=port, http=protocol, log_level=log_level,
                           timeout_keep_alive=keep_alive_s, h11_max_incomplete_event_size=MAX_HEAD_BYTES)
