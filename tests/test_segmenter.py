@@ -164,33 +164,12 @@ def test_a_fifo_is_refused_not_waited_on(seg, tmp_path):
 
 def test_url_timeout_is_overall(rgb_model, tmp_path):
     from pixelwise.errors import DownloadTimeoutError, InputError
+    from tests.io.servers import http_server, trickle
 
-    class Trickle(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            self.send_response(200)
-            self.send_header("Content-Length", "100")
-            self.end_headers()
-            try:
-                for _ in range(100):
-                    self.wfile.write(b"x")
-                    self.wfile.flush()
-                    __import__("time").sleep(0.2)
-            except OSError:
-                pass
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with http_server(trickle(100, every_s=0.2)) as base:
         seg = pw.Segmenter(rgb_model, threads=1, timeout=1.0)
-        url = f"http://127.0.0.1:{server.server_address[1]}/x.png"
+        url = f"{base}/x.png"
         with pytest.raises(DownloadTimeoutError, match=rf"{url}: download did not finish within 1 s"):
             seg(url)
-    finally:
-        server.shutdown()
-        server.server_close()
     with pytest.raises(InputError, match="timeout must be a positive number"):
         pw.Segmenter(rgb_model, timeout=0)

@@ -217,31 +217,22 @@ def test_corrupt_parquet_manifest_exits_2_naming_the_file(tmp_path, rgb_model, c
 @pytest.fixture
 def stalled_url():
     """A URL on 127.0.0.1 whose body never comes; ``hits`` is set once a client waits on it."""
-    import http.server
     import threading
 
+    from tests.io.servers import http_server, trickle
+
     stop, hits = threading.Event(), threading.Event()
+    stall = trickle(1000, every_s=0, stop=stop)
 
-    class Stall(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            self.send_response(200)
-            self.send_header("Content-Length", "1000")
-            self.end_headers()
-            hits.set()
-            stop.wait(60)
+    def handle(h):
+        hits.set()
+        stall(h)
 
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Stall)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/slow.png", hits
-    finally:
-        stop.set()
-        server.shutdown()
-        server.server_close()
+    with http_server(handle) as base:
+        try:
+            yield f"{base}/slow.png", hits
+        finally:
+            stop.set()  # before the server stops: its handler is waiting on this
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])

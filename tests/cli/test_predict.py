@@ -102,39 +102,17 @@ def test_default_model_end_to_end(cli, tmp_path, default_model_path):
 
 
 def test_a_trickling_url_ends_at_the_deadline_with_exit_2(cli, rgb_model, tmp_path):
-    import http.server
-    import threading
     import time
 
-    class Trickle(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            self.send_response(200)
-            self.send_header("Content-Length", "1000")
-            self.end_headers()
-            try:
-                for _ in range(1000):
-                    self.wfile.write(b"x")
-                    self.wfile.flush()
-                    time.sleep(0.5)
-            except OSError:
-                pass
+    from tests.io.servers import http_server, trickle
 
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/slow.png"
+    with http_server(trickle(1000, every_s=0.5)) as base:
+        url = f"{base}/slow.png"
         t0 = time.monotonic()
         r = cli("predict", url, "--model", rgb_model, "--out", tmp_path / "o", "--timeout", "2", timeout=30)
         assert r.returncode == 2, r.stderr
         assert f"pixelwise: error: {url}: download did not finish within 2 s" in r.stderr
         assert time.monotonic() - t0 < 10
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_export_help_names_the_int8_file_after_out():

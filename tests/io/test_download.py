@@ -1,56 +1,34 @@
 """URL downloads: an overall deadline, against a real server on 127.0.0.1 that trickles bytes."""
 
-import http.server
-import threading
 import time
 
 import pytest
 
 from pixelwise.errors import DownloadError, DownloadTimeoutError
 from pixelwise.io.download import fetch_url
+from tests.io.servers import http_server, trickle
 
 
-class _Trickle(http.server.BaseHTTPRequestHandler):
-    """/body: headers at once, then one body byte every 0.3 s; /headers: the status line trickles too."""
-
-    def do_GET(self):  # noqa: N802
-        try:
-            if self.path == "/headers":
-                for b in b"HTTP/1.1 200 OK\r\n":
-                    self.wfile.write(bytes([b]))
-                    self.wfile.flush()
-                    time.sleep(0.3)
-                return
-            if self.path == "/ok":
-                self.send_response(200)
-                self.send_header("Content-Length", "5")
-                self.end_headers()
-                self.wfile.write(b"hello")
-                return
-            self.send_response(200)
-            self.send_header("Content-Length", "1000")
-            self.end_headers()
-            for _ in range(1000):
-                self.wfile.write(b"x")
-                self.wfile.flush()
-                time.sleep(0.3)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-
-    def log_message(self, *args):
-        pass
+def _handler(h):
+    """/ok: 5 bytes at once; /headers: the status line trickles; else the body trickles (0.3 s a byte)."""
+    if h.path == "/ok":
+        h.send_response(200)
+        h.send_header("Content-Length", "5")
+        h.end_headers()
+        h.wfile.write(b"hello")
+    elif h.path == "/headers":
+        for b in b"HTTP/1.1 200 OK\r\n":
+            h.wfile.write(bytes([b]))
+            h.wfile.flush()
+            time.sleep(0.3)
+    else:
+        trickle(every_s=0.3)(h)
 
 
 @pytest.fixture
 def trickle_url():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_server(_handler) as url:
+        yield url
 
 
 @pytest.mark.parametrize("path", ["/body", "/headers"])
