@@ -127,3 +127,19 @@ def test_predict_camvid_image_with_the_shared_yolo_model(cli, tmp_path):
     assert {s["id"] for s in info} == set(np.unique(seg).tolist()) - {0}
     objects = json.loads((tmp_path / f"{image.stem}.json").read_text())["instances"]
     assert objects and all(o["label"] in {"car", "pedestrian", "bicyclist"} and o["score"] >= 0.5 for o in objects)
+
+
+@pytest.mark.slow
+def test_the_docs_python_example_runs():
+    import re
+    import subprocess
+    import sys
+
+    if not YOLO.is_file() or not CAMVID.is_dir():
+        pytest.skip(f"{YOLO} or CamVid not found (../shared beside the repo; CI has it)")
+    repo = Path(__file__).resolve().parents[2]
+    blocks = re.findall(r"```python\n(.*?)```", (repo / "docs" / "panoptic.md").read_text(), flags=re.S)
+    assert blocks
+    for code in blocks:
+        r = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr

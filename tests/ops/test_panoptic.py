@@ -63,12 +63,16 @@ def test_merge_stuff_instances_and_leftover_components():
     sem[14:18, 14:18] = 2  # a pedestrian (16 px) only the semantic model sees
     masks = _box_masks((20, 20), [(2, 2, 6, 8)])  # the car instance covers half the car blob (24 px)
     seg, info = merge(sem, [0], masks, np.array([0]), np.array([0.9]), thing_ids=(1, 2),
-                      lut=class_lut(("car",), SEM_NAMES), rule=PanopticRule(min_area=10))
+                      lut=class_lut(("car",), SEM_NAMES), rule=PanopticRule(min_area=10, leftover="components"))
     assert seg.dtype == np.int32
     got = [(s["id"], s["category_id"], s["isthing"], s["area"]) for s in info]
     assert got == [(1, 0, False, 400 - 48 - 16), (2, 1, True, 24), (3, 1, True, 24), (4, 2, True, 16)]
     assert info[1]["bbox"] == [2.0, 2.0, 4.0, 6.0]
     assert (seg[2:8, 2:6] == 2).all() and (seg[2:8, 6:10] == 3).all() and (seg[14:18, 14:18] == 4).all()
+    absorbed, info_abs = merge(sem, [0], masks, np.array([0]), np.array([0.9]), thing_ids=(1, 2),
+                               lut=class_lut(("car",), SEM_NAMES), rule=PanopticRule(min_area=10))  # the default
+    assert [(s["category_id"], s["area"]) for s in info_abs] == [(0, 336), (1, 48), (2, 16)]
+    assert (absorbed[2:8, 2:10] == 2).all() and info_abs[1]["bbox"] == [2.0, 2.0, 8.0, 6.0]
     void, info_void = merge(sem, [0], masks, np.array([0]), np.array([0.9]), thing_ids=(1, 2),
                             lut=class_lut(("car",), SEM_NAMES), rule=PanopticRule(min_area=10, leftover="void"))
     assert [s["area"] for s in info_void] == [336, 24] and (void[2:8, 6:10] == 0).all()
@@ -82,6 +86,19 @@ def test_instances_win_over_stuff_and_ignore_pixels_are_void():
                       lut=np.array([-1, 2]), rule=PanopticRule(min_area=1))
     assert [(s["category_id"], s["isthing"]) for s in info] == [(0, False), (2, True), (1, True)]
     assert (seg[12:19, 12:19] == 2).all() and (seg[:, 19] == 0).all()
+
+
+def test_absorb_takes_only_regions_of_the_instances_class_and_the_biggest_claimer():
+    sem = np.zeros((20, 20), np.uint8)
+    sem[2:8, 2:18] = 1  # one car region, 96 px, claimed by two car instances
+    sem[12:16, 2:6] = 2  # a pedestrian region touched by a car instance: not absorbed
+    masks = _box_masks((20, 20), [(2, 2, 6, 8), (10, 2, 18, 8), (4, 12, 10, 18)])
+    seg, info = merge(sem, [0], masks, np.array([1, 1, 1]), np.array([0.9, 0.8, 0.7]), thing_ids=(1, 2),
+                      rule=PanopticRule(min_area=4))
+    # car 0 claims 24 px of the region, car 1 48 px: the 24 unclaimed px (cols 6..10) go to car 1
+    assert [(s["category_id"], s["area"]) for s in info] == [(0, 400 - 96 - 16 - 28), (1, 24), (1, 72), (1, 36),
+                                                              (2, 8)]
+    assert (seg[2:8, 6:10] == 3).all() and (seg[12:16, 2:4] == 5).all()
 
 
 def test_rule_validation_and_mask_size_check():

@@ -128,7 +128,8 @@ class PanopticQuality:
             if tp + fp + fn == 0:
                 continue
             denom = tp + 0.5 * fp + 0.5 * fn
-            out[c] = PQScores(100 * self.iou[c] / denom, 100 * self.iou[c] / tp if tp else 0.0, 100 * tp / denom, 1)
+            iou = float(self.iou[c])
+            out[c] = PQScores(100 * iou / denom, 100 * iou / tp if tp else 0.0, 100 * tp / denom, 1)
         return out
 
     def scores(self, which: str = "all") -> PQScores:

@@ -10,9 +10,13 @@ The rule (documented in docs/panoptic.md):
    least ``rule.overlap`` of its own mask and at least ``rule.min_area`` pixels (otherwise
    its pixels fall back to the semantic map, as for a dropped one).
 3. Pixels no instance claims keep their semantic class: each stuff class present is one
-   segment; pixels of a thing class become one segment per connected region of at least
-   ``rule.min_area`` pixels (``rule.leftover="components"``, the semantic model's own
-   objects) or stay void (``"void"``). Other values (ignore, no object) are void: id 0.
+   segment. Pixels of a thing class (``rule.leftover``): with ``"absorb"`` (the default), the
+   unclaimed part of a connected region of a thing class joins the instance of that class
+   that claims most of the region (a semantic car region extends the car instance over it,
+   rather than leaving a rim of its own); regions no instance of their class touches become
+   one segment each if they have at least ``rule.min_area`` pixels (the semantic model's own
+   objects). ``"components"`` skips the absorbing; ``"void"`` leaves all those pixels void.
+   Other values (ignore, no object) are void: id 0.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from .masks import CroppedMasks
 
 __all__ = ["PanopticRule", "class_lut", "claim", "merge", "segment_info", "LEFTOVERS"]
 
-LEFTOVERS = ("components", "void")
+LEFTOVERS = ("components", "absorb", "void")
 UNMATCHED = -1
 
 
@@ -41,14 +45,15 @@ class PanopticRule:
         score: instances scoring below this are dropped (their pixels keep the semantic class).
         overlap: an instance keeps its segment only if it claims at least this share of its mask.
         min_area: smallest segment (pixels) an instance or a leftover thing region keeps.
-        leftover: thing-class pixels no instance claims: "components" (one segment per
-            connected region) or "void".
+        leftover: thing-class pixels no instance claims: "absorb" (regions an instance of
+            their class touches join it, the others are segments), "components" (one segment
+            per connected region) or "void".
     """
 
     score: float = 0.5
     overlap: float = 0.5
     min_area: int = 64
-    leftover: str = "components"
+    leftover: str = "absorb"
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.score <= 1.0 or not 0.0 <= self.overlap <= 1.0:
@@ -113,6 +118,42 @@ def segment_info(sid: int, category_id: int, isthing: bool, mask: np.ndarray) ->
             "bbox": [x0, y0, x1 - x0, y1 - y0]}
 
 
+def _absorb(owner: np.ndarray, labels: np.ndarray, comp_ids: np.ndarray, ids: np.ndarray) -> None:
+    """Give the unclaimed pixels of each thing region to the instance of the region's class that
+    claims most of it (in place on ``owner``); regions no such instance touches stay unclaimed."""
+    claimed = (owner >= 0) & (labels > 0)
+    region, inst = labels[claimed] - 1, owner[claimed]
+    same = ids[inst] == comp_ids[region]
+    best: dict[int, tuple[int, int]] = {}
+    if same.any():
+        base = int(owner.max()) + 1
+        keys, counts = np.unique(region[same].astype(np.int64) * base + inst[same], return_counts=True)
+        for key, n in zip(keys.tolist(), counts.tolist()):
+            r, i = divmod(key, base)
+            if n > best.get(r, (-1, 0))[1]:
+                best[r] = (i, n)
+    if best:
+        to = np.full(len(comp_ids) + 1, -1, dtype=np.int32)
+        for r, (i, _) in best.items():
+            to[r + 1] = i
+        free = owner < 0
+        owner[free] = to[labels[free]]
+
+
+def _leftover_regions(semantic: np.ndarray, owner: np.ndarray, ids: np.ndarray, thing_ids: tuple[int, ...],
+                      rule: PanopticRule) -> tuple[np.ndarray, np.ndarray]:
+    """(labels (H, W) int32 of leftover thing regions 1..K, their (K,) class ids); "absorb" first
+    hands the unclaimed part of regions that instances of their class touch to those instances."""
+    if rule.leftover == "void" or not thing_ids:
+        return np.zeros(semantic.shape, np.int32), np.zeros(0, np.int32)
+    if rule.leftover == "absorb":
+        _, comp_ids, labels, _ = mask_ops.components(semantic, thing_ids, 1)
+        _absorb(owner, labels, comp_ids, ids)
+    rest = np.where(owner < 0, semantic, np.iinfo(semantic.dtype).max).astype(semantic.dtype)
+    _, comp_ids, labels, _ = mask_ops.components(rest, thing_ids, rule.min_area)
+    return labels, comp_ids
+
+
 def merge(semantic: np.ndarray, stuff_ids: Sequence[int], masks: CroppedMasks, class_ids: np.ndarray,
           scores: np.ndarray, *, thing_ids: Sequence[int] = (), lut: np.ndarray | None = None,
           rule: PanopticRule = PanopticRule()) -> tuple[np.ndarray, list[dict[str, Any]]]:
@@ -139,6 +180,7 @@ def merge(semantic: np.ndarray, stuff_ids: Sequence[int], masks: CroppedMasks, c
         mapped[known] = lut[ids[known]]
         ids = mapped
     owner, kept = claim(masks, ids, np.asarray(scores, dtype=np.float32).reshape(-1), rule)
+    labels, comp_ids = _leftover_regions(semantic, owner, ids, tuple(int(t) for t in thing_ids), rule)
     seg = np.zeros(semantic.shape, dtype=np.int32)
     info: list[dict[str, Any]] = []
     free = owner < 0
@@ -153,9 +195,8 @@ def merge(semantic: np.ndarray, stuff_ids: Sequence[int], masks: CroppedMasks, c
             add(m, cid, False)
     for i in kept.tolist():
         add(owner == i, int(ids[i]), True)
-    if rule.leftover == "components" and thing_ids:
-        rest = np.where(free, semantic, np.iinfo(semantic.dtype).max).astype(semantic.dtype)
-        _, comp_ids, labels, _ = mask_ops.components(rest, tuple(int(t) for t in thing_ids), rule.min_area)
-        for k, cid in enumerate(comp_ids.tolist()):
-            add(labels == k + 1, cid, True)
+    for k, cid in enumerate(comp_ids.tolist()):
+        m = free & (labels == k + 1)
+        if np.count_nonzero(m) >= rule.min_area:
+            add(m, cid, True)
     return seg, info
