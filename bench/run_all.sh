@@ -12,7 +12,7 @@ SIMD=$(grep -m1 -o -w "avx2\|avx512f\|avx512_vnni\|avx_vnni" /proc/cpuinfo | sor
 echo "Machine: $(nproc) cores of $CPU ($SIMD), $(uname -m), $(python3 --version 2>&1); run on $(date -u +%Y-%m-%d) with \`bash bench/run_all.sh\`."
 echo "INT8 speed and accuracy depend on the SIMD set: CPUs with VNNI run INT8 convolutions natively."
 echo "Every figure is a median over repeated runs in one process; ratios compare runs made in the same process."
-for b in predict default_model yolo_equivalence stream batch serve_load; do
+for b in predict default_model yolo_equivalence stream batch serve_load panoptic; do
   echo
   echo "## bench/$b.py"
   echo
