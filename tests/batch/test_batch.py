@@ -276,3 +276,15 @@ def test_batch_takes_the_same_prediction_options(tmp_path, rgb_model, cli):
     r = cli("batch", tmp_path / "imgs", "--out", tmp_path / "o2", "--model", rgb_model, "--imgsz", "20000x20000")
     assert r.returncode == 2 and "imgsz (--imgsz) 20000x20000 has 400.0 MP, more than the budget" in r.stderr
     assert not (tmp_path / "o2").exists()  # refused before anything started
+
+
+def test_an_index_keyed_as_typed_still_counts(tmp_path, rgb_model, monkeypatch):
+    """Records written with the path as typed (before keys were resolved) are matched by resolved path."""
+    make_images(tmp_path / "in", 2)
+    out = tmp_path / "out"
+    run_batch(tmp_path / "in", cfg(out, rgb_model))
+    log = out / "index.jsonl"
+    log.write_text(log.read_text().replace(f'"{tmp_path}/in/', '"./in/'))
+    monkeypatch.chdir(tmp_path)
+    again = run_batch("in", cfg(out, rgb_model))
+    assert (again.skipped, again.processed) == (2, 0)

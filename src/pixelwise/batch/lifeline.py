@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 import threading
+import time
 
 __all__ = ["die_with_parent", "set_parent_death_signal"]
 
@@ -32,10 +33,9 @@ def set_parent_death_signal(sig: int = signal.SIGKILL) -> bool:
 
 
 def _watch(parent_pid: int) -> None:
-    stop = threading.Event()
-    while not stop.wait(POLL_S):
-        if os.getppid() != parent_pid:
-            os._exit(1)  # the parent is gone: nobody will read our results
+    while os.getppid() == parent_pid:
+        time.sleep(POLL_S)
+    os._exit(1)  # the parent is gone: nobody will read our results
 
 
 def die_with_parent(parent_pid: int) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import OptionError, PixelwiseRuntimeError
 from ..io.download import DEFAULT_URL_TIMEOUT_S
-from ..io.image import atomic_write_bytes
+from ..io.image import atomic_write_bytes, is_url
 from ..io.inputs import ImageItem, resolve_key
 from ..options import PredictOptions
 from .index import BatchIndex, read_index
@@ -93,9 +93,16 @@ def _error_record(item: ImageItem) -> dict[str, Any]:
     return {"path": item.key, "status": "error", "error": str(item.error), "error_kind": "input", "seconds": 0.0}
 
 
+def _as_key(recorded: str) -> str:
+    """A path an index recorded -> today's key (this version records resolved paths; older ones, as typed)."""
+    if is_url(recorded) or (os.path.isabs(recorded) and os.path.normpath(recorded) == recorded):
+        return recorded  # no realpath (a few syscalls) per record of a large index
+    return resolve_key(recorded)
+
+
 def _previous(out: Path) -> dict[str, dict[str, Any]]:
-    """The index so far, keyed by resolved path (also for records an older version keyed as typed)."""
-    return {resolve_key(k): r for k, r in read_index(out).items()}
+    """The index so far, keyed by resolved path."""
+    return {_as_key(k): r for k, r in read_index(out).items()}
 
 
 def run_batch(source: str | Path, config: BatchConfig) -> BatchSummary:

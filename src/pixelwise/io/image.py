@@ -35,8 +35,8 @@ __all__ = [
     "DEFAULT_MAX_PIXELS",
     "DEFAULT_URL_TIMEOUT_S",
     "is_url",
-    "check_regular_file",
-    "not_regular_reason",
+    "file_error",
+    "not_regular_error",
     "read_file_bytes",
     "read_image",
     "decode_image",
@@ -59,29 +59,24 @@ _NOT_REGULAR = ((stat.S_ISDIR, "is a directory, not an image"), (stat.S_ISFIFO, 
                 (stat.S_ISSOCK, "is a socket"))
 
 
-def not_regular_reason(mode: int) -> str | None:
-    """Why a file of this ``st_mode`` is not read (None for a regular file)."""
+def not_regular_error(name: str, mode: int) -> NotRegularFileError | None:
+    """The error for a file of this ``st_mode`` that is not read (None for a regular file)."""
     if stat.S_ISREG(mode):
         return None
-    return next((why for test, why in _NOT_REGULAR if test(mode)), "is not a regular file")
+    why = next((why for test, why in _NOT_REGULAR if test(mode)), "is not a regular file")
+    hint = "" if stat.S_ISDIR(mode) else "; only regular image files are read"
+    return NotRegularFileError(f"{name}: {why}{hint}")
 
 
-def check_regular_file(path: str | os.PathLike[str]) -> None:
-    """Raise unless ``path`` is an existing regular file (symlinks followed); never opens it."""
+def file_error(name: str, missing: str = "no such file") -> ImageReadError | None:
+    """Why ``name`` cannot be read as an image file (missing, not regular), from ``stat`` alone; None if it can."""
     try:
-        mode = os.stat(path).st_mode
+        mode = os.stat(name).st_mode
     except FileNotFoundError:
-        raise ImageNotFoundError(f"{path}: no such file") from None
+        return ImageNotFoundError(f"{name}: {missing}")
     except OSError as exc:
-        raise ImageReadError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    _refuse_irregular(str(path), mode)
-
-
-def _refuse_irregular(name: str, mode: int) -> None:
-    why = not_regular_reason(mode)
-    if why is not None:
-        hint = "" if stat.S_ISDIR(mode) else "; only regular image files are read"
-        raise NotRegularFileError(f"{name}: {why}{hint}")
+        return ImageReadError(f"{name}: cannot read ({exc.strerror or exc})")
+    return not_regular_error(name, mode)
 
 
 def read_file_bytes(path: str | os.PathLike[str]) -> bytes:
@@ -101,7 +96,9 @@ def read_file_bytes(path: str | os.PathLike[str]) -> bytes:
     except OSError as exc:
         raise ImageReadError(f"{name}: cannot read ({exc.strerror or exc})") from None
     try:
-        _refuse_irregular(name, os.fstat(fd).st_mode)
+        error = not_regular_error(name, os.fstat(fd).st_mode)
+        if error is not None:
+            raise error
         with os.fdopen(fd, "rb", closefd=False) as f:
             return f.read()
     except OSError as exc:

@@ -22,10 +22,11 @@ import glob
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
-from ..errors import ImageNotFoundError, ImageReadError, InputError, NotRegularFileError
-from .image import IMAGE_SUFFIXES, is_url, not_regular_reason
+from ..errors import ImageReadError, InputError
+from .image import IMAGE_SUFFIXES, file_error, is_url
 
 __all__ = ["ImageItem", "MANIFEST_SUFFIXES", "resolve_inputs", "resolve_key", "read_manifest"]
 
@@ -40,7 +41,7 @@ class ImageItem:
     source: str  # as named (or as found in a folder, glob or manifest)
     error: InputError | None = None
 
-    @property
+    @cached_property
     def key(self) -> str:
         """The resolved absolute path (or the URL): the same for every spelling of one file."""
         return resolve_key(self.source)
@@ -51,16 +52,7 @@ def resolve_key(source: str) -> str:
 
 
 def _file_item(name: str, missing: str = "no such file or directory") -> ImageItem:
-    try:
-        mode = os.stat(name).st_mode
-    except FileNotFoundError:
-        return ImageItem(name, ImageNotFoundError(f"{name}: {missing}"))
-    except OSError as exc:
-        return ImageItem(name, ImageReadError(f"{name}: cannot read ({exc.strerror or exc})"))
-    why = not_regular_reason(mode)
-    if why is not None:
-        return ImageItem(name, NotRegularFileError(f"{name}: {why}; only regular image files are read"))
-    return ImageItem(name)
+    return ImageItem(name, file_error(name, missing))
 
 
 def _is_image_file(p: Path) -> bool:
