@@ -48,12 +48,12 @@ def draw_panoptic(result: Result, alpha: float = 0.5, labels: bool = True,
     out = result.image.copy()
     painted = seg > 0
     out[painted] = (out[painted] * (1.0 - alpha) + colours[painted] * alpha + 0.5).astype(np.uint8)
-    for s in (s for s in info if s["isthing"]):
-        colour = segment_colour(s["id"])
+    objects = [s for s in info if s["isthing"]]
+    for s in objects:
         mask = (seg == s["id"]).astype(np.uint8)
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        cv2.drawContours(out, contours, -1, colour, 2, cv2.LINE_AA)
-        if labels:
-            x, y = int(s["bbox"][0]), int(s["bbox"][1])
-            _tag(out, f"{result.names[s['category_id']]} #{s['id']}", x, y - 2, colour)
+        cv2.drawContours(out, contours, -1, segment_colour(s["id"]), 2, cv2.LINE_AA)
+    for s in sorted(objects, key=lambda s: s["area"]) if labels else ():  # big objects' tags on top
+        x, y = int(s["bbox"][0]), int(s["bbox"][1])
+        _tag(out, f"{result.names[s['category_id']]} #{s['id']}", x, y - 2, segment_colour(s["id"]))
     return out
