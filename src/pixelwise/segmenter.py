@@ -15,7 +15,7 @@ from .engine.session import SessionConfig
 from .errors import InputError, PixelwiseError
 from .io.download import DEFAULT_URL_TIMEOUT_S
 from .io.image import DEFAULT_MAX_PIXELS, read_image, to_rgb_array
-from .io.sources import ImageItem, expand_sources
+from .io.inputs import ImageItem, resolve_inputs
 from .io.video import FrameSource, open_source
 from .options import PredictOptions
 from .registry import resolve_model
@@ -148,7 +148,7 @@ class Segmenter:
 
         A bad input yields its error and the loop goes on: a batch never loses work.
         """
-        for item in expand_sources(sources, recursive):
+        for item in resolve_inputs(sources, recursive=recursive):
             yield item.source, self._predict_item(item, options)
 
     def _predict_item(self, item: ImageItem, options: dict[str, Any]) -> Result | PixelwiseError:

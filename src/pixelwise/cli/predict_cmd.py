@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..errors import PixelwiseError
 from .effects import add_effect_options, effect_note, wants_effects, write_effects
-from .options import add_predict_options, add_timeout_option, options_from_args
+from .options import add_predict_options, add_timeout_option, non_negative_int, options_from_args
 from .panoptic import add_panoptic_output, add_things_options, things_kwargs, write_panoptic
 
 __all__ = ["add_parser", "run", "add_model_options", "segmenter_from_args"]
@@ -21,7 +21,7 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     """Options shared by every command that runs a model."""
     p.add_argument("--model", default="default", help="known model name or .onnx path (default: the embedded model)")
     p.add_argument("--int8", action="store_true", help="use the INT8 variant of the default model")
-    p.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads (0 = all cores)")
+    p.add_argument("--threads", type=non_negative_int, default=0, help="ONNX Runtime threads (0 = all cores)")
     p.add_argument("--device", default="cpu", choices=["cpu"], help="execution provider (CPU in this build)")
     p.add_argument("--backend", default="auto", choices=["auto", "onnxruntime", "openvino", "opencv"],
                    help="auto (default): the fastest installed path that keeps the model's answers, measured on "
