@@ -84,3 +84,15 @@ def _check_deleted_model_is_served(proc, rgb_model) -> None:  # noqa: ANN001
     r = httpx.post(f"http://{url}/v1/segment?model=rgb", content=b"\x89PNG", headers={"Content-Type": "image/png"},
                    timeout=60)
     assert r.status_code == 415, r.text  # the model is there (loaded at start); the body is not an image
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--max-imgsz-mp", "100"], "above the library's 16.8 MP"),
+    (["--workers", "0"], "expected a whole number >= 1"),
+    (["--head-timeout", "-1"], "expected a number > 0"),
+    (["--port", "70000"], "expected a port number"),
+])
+def test_bad_server_settings_are_exit_2(args, message):
+    r = run_cli("serve", *args, timeout=60)
+    assert r.returncode == 2, r.stderr
+    assert message in r.stderr and "Traceback" not in r.stderr

@@ -76,3 +76,12 @@ def test_a_server_bug_is_a_json_500_not_a_bare_page(server, monkeypatch):
     r = httpx.post(f"{server.url}/v1/segment", content=b"\x89PNG....", headers={"Content-Type": "image/png"},
                    timeout=30)
     assert r.status_code == 500 and "internal error (KeyError" in r.json()["error"]["message"]
+
+
+def test_server_settings_are_checked():
+    from pixelwise.serve.app import ServeConfig
+
+    with pytest.raises(errors.OptionError, match="library's 16.8 MP"):
+        ServeConfig(max_input_pixels=10**9)
+    with pytest.raises(errors.OptionError, match="read_timeout_s=0"):
+        ServeConfig(read_timeout_s=0)

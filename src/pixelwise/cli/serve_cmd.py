@@ -107,12 +107,16 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise InputError(f"serving needs FastAPI and uvicorn: pip install 'pixelwise[serve]' ({exc})") from None
     pool = ModelPool(parse_models(args.model), threads=args.threads)
-    pool.load_all()  # every model now: a bad one is refused here, in one line, before the server listens
     imgsz_mp = args.max_imgsz_mp if args.max_imgsz_mp is not None else SERVE_MAX_INPUT_PIXELS / 1e6
     config = ServeConfig(workers=args.workers, queue=args.queue, max_upload_bytes=int(args.max_upload_mb * 2**20),
                          max_pixels=int(args.max_image_mp * 1e6), max_input_pixels=int(imgsz_mp * 1e6),
                          upload_timeout_s=args.upload_timeout, head_timeout_s=args.head_timeout)
-    sock = listen(args.host, args.port)
+    sock = listen(args.host, args.port)  # cheap checks first: settings, the address, then the models
+    try:
+        pool.load_all()  # every model now: a bad one is refused here, in one line, before the server answers
+    except BaseException:
+        sock.close()
+        raise
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     print(f"pixelwise serving {', '.join(pool.names)} on http://{shown}:{port}/ (API docs at /docs)", flush=True)

@@ -36,8 +36,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from .. import __version__
-from ..errors import PixelwiseError
+from ..errors import OptionError, PixelwiseError, PixelwiseRuntimeError
 from ..io.image import decode_image, encode_png
+from ..options import MAX_INPUT_PIXELS
 from .docs import add_docs
 from .models import ModelPool
 from .status import ApiError, status_for
@@ -61,6 +62,17 @@ class ServeConfig:
     upload_timeout_s: float = 60.0  # the whole upload
     head_timeout_s: float = 10.0  # the request line and headers (see .protocol)
     write_timeout_s: float = 60.0  # a client that reads nothing of its response for this long is dropped
+
+    def __post_init__(self) -> None:
+        if self.workers < 1 or self.queue < 0:
+            raise OptionError(f"serve: workers must be >= 1 and queue >= 0, got {self.workers} and {self.queue}")
+        limits = {k: v for k, v in vars(self).items() if k not in ("workers", "queue")}
+        bad = [f"{k}={v!r}" for k, v in limits.items() if not (isinstance(v, (int, float)) and v > 0)]
+        if bad:
+            raise OptionError(f"serve: limits and timeouts must be > 0, got {', '.join(bad)}")
+        if self.max_input_pixels > MAX_INPUT_PIXELS:
+            raise OptionError(f"serve: the imgsz budget of {self.max_input_pixels / 1e6:.1f} MP is above the "
+                              f"library's {MAX_INPUT_PIXELS / 1e6:.1f} MP (pixelwise.options.MAX_INPUT_PIXELS)")
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -125,18 +137,15 @@ def _parse_imgsz(text: str | None, budget: int) -> tuple[int, int] | None:
     return int(h), int(w)
 
 
-def _parse_classes(text: str | None, names: tuple[str, ...]) -> tuple[int, ...] | None:
-    if not text:
-        return None
-    ids = []
-    for part in (p.strip() for p in text.split(",") if p.strip()):
-        if part.isdigit() and int(part) < len(names):
-            ids.append(int(part))
-        elif part in names:
-            ids.append(names.index(part))
-        else:
-            raise ApiError(422, f"unknown class {part!r}; the model's classes are: {', '.join(names)}")
-    return tuple(ids)
+def _options(seg: Any, hw: tuple[int, int] | None, classes: str | None) -> dict[str, Any]:  # noqa: ANN401
+    """The request's prediction options, checked by the library's one validation layer (OptionError -> 422)."""
+    opts: dict[str, Any] = {}
+    if hw is not None:
+        opts["input_hw"] = hw
+    if classes:
+        opts["classes"] = tuple(p.strip() for p in classes.split(",") if p.strip())
+    seg.options_for(**opts)  # unknown classes, a fixed-size model asked for imgsz, ... : before the upload is read
+    return opts
 
 
 def _add_status_routes(app: FastAPI, pool: ModelPool) -> None:
@@ -199,10 +208,7 @@ def create_app(pool: ModelPool, config: ServeConfig = ServeConfig()) -> FastAPI:
     ) -> Response:
         t0 = time.perf_counter()
         seg = pool.get(model)
-        hw = _parse_imgsz(imgsz, config.max_input_pixels)
-        if hw is not None and not seg.spec.dynamic:
-            raise ApiError(422, f"model {model or pool.default!r} has a fixed input size; imgsz cannot change it")
-        class_ids = _parse_classes(classes, seg.names)
+        opts = _options(seg, _parse_imgsz(imgsz, config.max_input_pixels), classes)
         data, name = await read_image_upload(request, config.max_upload_bytes, config.read_timeout_s,
                                              config.upload_timeout_s)
         if not slots.acquire(blocking=False):
@@ -210,7 +216,7 @@ def create_app(pool: ModelPool, config: ServeConfig = ServeConfig()) -> FastAPI:
         try:
             loop = asyncio.get_running_loop()
             body, media, timings = await loop.run_in_executor(
-                executor, _work, seg, data, name, config, hw, class_ids, output, masks, format, alpha, mask_png)
+                executor, _work, seg, data, name, config, opts, output, masks, format, alpha, mask_png)
         finally:
             slots.release()
         timings["total"] = (time.perf_counter() - t0) * 1e3
@@ -221,7 +227,7 @@ def create_app(pool: ModelPool, config: ServeConfig = ServeConfig()) -> FastAPI:
     return app
 
 
-def _work(seg, data: bytes, name: str, config: ServeConfig, hw, class_ids, output: str, masks: str,  # noqa: ANN001
+def _work(seg, data: bytes, name: str, config: ServeConfig, opts: dict[str, Any], output: str, masks: str,  # noqa: ANN001
           fmt: str, alpha: float, mask_png: bool) -> tuple[bytes, str, dict[str, float]]:
     import json
 
@@ -229,9 +235,6 @@ def _work(seg, data: bytes, name: str, config: ServeConfig, hw, class_ids, outpu
     import numpy as np
 
     image = decode_image(data, name, config.max_pixels)
-    opts: dict[str, Any] = {"classes": class_ids}
-    if hw is not None:
-        opts["input_hw"] = hw
     result = seg.predict_array(image, name, **opts)
     timings = dict(result.timings_ms)
     t = time.perf_counter()
@@ -242,6 +245,8 @@ def _work(seg, data: bytes, name: str, config: ServeConfig, hw, class_ids, outpu
         overlay = result.plot(alpha=alpha)
         if fmt == "jpeg":
             ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(overlay[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, 90])
+            if not ok:
+                raise PixelwiseRuntimeError(f"{name}: JPEG encoding of the overlay failed")
             body, media = buf.tobytes(), "image/jpeg"
         else:
             body, media = encode_png(overlay), "image/png"
