@@ -42,3 +42,17 @@ def test_oauth2_redirect_page_is_local_too(server):
 
 def test_redoc_is_not_offered_as_a_blank_page(server):
     assert httpx.get(f"{server.url}/redoc", timeout=30).status_code == 404
+
+
+def test_without_the_swagger_package_docs_say_what_to_install(monkeypatch, rgb_model):
+    import pixelwise.serve.docs as docs
+    from tests.serve.conftest import start
+
+    monkeypatch.setattr(docs, "swagger_ui_dir", lambda: None)
+    live = start({"default": str(rgb_model)})
+    try:
+        r = httpx.get(f"{live.url}/docs", timeout=30)
+        assert r.status_code == 404 and "pip install 'pixelwise[serve]'" in r.json()["error"]["message"]
+        assert httpx.get(f"{live.url}/openapi.json", timeout=30).status_code == 200
+    finally:
+        live.stop()
