@@ -134,6 +134,8 @@ def test_models_of_the_wrong_kind_or_without_shared_classes(rgb_model, things_mo
         _segmenter(rgb_model, things_model)  # person, dog vs red, green, blue
     with pytest.raises(OptionError, match="'cat' is not a class of the things model"):
         _segmenter(rgb_model, things_model, things_map="cat=red")
+    with pytest.raises(OptionError, match="score and overlap must be in 0..1"):
+        _segmenter(rgb_model, things_model, things_map="person=red", things_score=1.5)
 
 
 def test_composed_predictor_keeps_the_semantic_models_options(rgb_model, things_model, scene):
@@ -142,3 +144,14 @@ def test_composed_predictor_keeps_the_semantic_models_options(rgb_model, things_
     res = seg(scene)
     assert len(res.instances) == 0  # green is not among the classes kept
     assert set(np.unique(res.semantic).tolist()) <= {0, 2}
+
+
+def test_a_stream_runs_the_composed_predictor(rgb_model, things_model, scene, tmp_path):
+    from PIL import Image
+
+    for k in range(3):
+        Image.fromarray(scene).save(tmp_path / f"frame{k}.png")
+    seg = _segmenter(rgb_model, things_model, things_map="person=green")
+    results = list(seg.stream(str(tmp_path / "frame*.png"), workers=2))
+    assert [r.frame_index for r in results] == [0, 1, 2]
+    assert all(r.instances.class_ids.tolist() == [1] and r.spec.things == ("red", "green") for r in results)
