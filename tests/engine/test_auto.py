@@ -129,8 +129,9 @@ def test_the_fastest_agreeing_path_wins_beyond_the_margin(rgb_model, tmp_path, m
     _, _, choice = select_backend(rgb_model, SessionConfig(threads=1), cfg)
     if margin == 1.0:  # a candidate would have to take no time at all
         assert choice.label == "onnxruntime/fp32"
-    else:
-        assert choice.label == min(choice.bare_ms, key=choice.bare_ms.get)
+    else:  # any path that is faster in the paired rounds wins
+        assert choice.label == max(choice.speedup, key=choice.speedup.get)
+        assert choice.speedup["onnxruntime/fp32"] == 1.0 and set(choice.speedup) == set(choice.bare_ms)
 
 
 @needs_openvino
@@ -219,3 +220,21 @@ def test_without_openvino_auto_is_onnxruntime_without_a_measurement(rgb_model, c
     assert session.backend == "onnxruntime" and not choice.measured and calls == []
     assert choice.summary() == "onnxruntime/fp32 (the only installed path for this file)"
     assert not (tmp_path / "auto").exists()
+
+
+@pytest.mark.parametrize("cand, expected", [
+    ([8.0] * 5, "openvino/fp32"),  # 1.25x faster in every round
+    ([9.5] * 5, "onnxruntime/fp32"),  # 5% faster: below the 10% margin
+    ([5.0, 5.0, 5.0, 14.0, 14.0], "onnxruntime/fp32"),  # 2x faster in 3 rounds of 5 only: not in most rounds
+    ([5.0, 5.0, 5.0, 5.0, 14.0], "openvino/fp32"),  # 4 rounds of 5
+])
+def test_pick_needs_the_margin_in_the_median_and_in_most_paired_rounds(cand, expected):
+    times = {"onnxruntime/fp32": [10.0] * 5, "openvino/fp32": cand}
+    speedup = {k: float(np.median(np.divide(times["onnxruntime/fp32"], v))) for k, v in times.items()}
+    assert auto._pick(list(times), speedup, times, "onnxruntime/fp32") == expected
+
+
+def test_pick_without_the_reference_takes_the_fastest():
+    times = {"onnxruntime/fp32": [10.0] * 3, "openvino/fp32": [12.0] * 3, "openvino/bf16": [6.0] * 3}
+    speedup = {k: 10.0 / v[0] for k, v in times.items()}
+    assert auto._pick(["openvino/fp32", "openvino/bf16"], speedup, times, "onnxruntime/fp32") == "openvino/bf16"
