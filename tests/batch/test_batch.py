@@ -288,3 +288,17 @@ def test_an_index_keyed_as_typed_still_counts(tmp_path, rgb_model, monkeypatch):
     monkeypatch.chdir(tmp_path)
     again = run_batch("in", cfg(out, rgb_model))
     assert (again.skipped, again.processed) == (2, 0)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--classes", "purple"], "unknown class 'purple'; the model's classes are: red, green, blue"),
+    (["--model", "/no/such/model.onnx"], "/no/such/model.onnx: no such model file or known model name"),
+])
+def test_a_model_or_option_no_image_can_use_stops_the_batch_in_one_line(tmp_path, rgb_model, cli, args, message):
+    make_images(tmp_path / "imgs", 3)
+    r = cli("batch", tmp_path / "imgs", "--out", tmp_path / "out", "--model", rgb_model, "--workers", "1", "--quiet",
+            *args)
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"pixelwise: error: {message}"), r.stderr
+    assert read_index(tmp_path / "out") == {}  # nothing recorded: a rerun with a good option does every image

@@ -11,23 +11,23 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
 
 from ..errors import InputError
 from .lifeline import die_with_parent
-from .work import WorkConfig, Worker
+from .work import WorkConfig, start_worker
 
 __all__ = ["run_local", "run_ray"]
 
-_PROCESS_WORKER: Worker | None = None  # one per worker process (set by the pool initializer)
+_PROCESS_WORKER: Callable[[str], dict[str, Any]] | None = None  # one per worker process (the pool initializer)
 
 
 def _init(config: WorkConfig, parent_pid: int) -> None:
     global _PROCESS_WORKER
     die_with_parent(parent_pid)  # before loading the model: a dead parent's worker does no work
-    _PROCESS_WORKER = Worker(config)
+    _PROCESS_WORKER = start_worker(config)
 
 
 def _process(source: str) -> dict[str, Any]:
@@ -60,7 +60,7 @@ def run_local(items: list[str], config: WorkConfig, workers: int, in_flight: int
 
 class _RayWorker:
     def __init__(self, config: dict) -> None:
-        self.worker = Worker(WorkConfig(**config))
+        self.worker = start_worker(WorkConfig(**config))
 
     def __call__(self, batch: dict) -> dict:
         return {"record": [json.dumps(self.worker(str(p))) for p in batch["path"]]}

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import OptionError, PixelwiseRuntimeError
+from ..errors import InputError, OptionError, PixelwiseRuntimeError
 from ..io.download import DEFAULT_URL_TIMEOUT_S
 from ..io.image import atomic_write_bytes, is_url
 from ..io.inputs import ImageItem, resolve_key
@@ -134,6 +134,8 @@ def run_batch(source: str | Path, config: BatchConfig) -> BatchSummary:
     try:
         bar.update(len(refused))
         for record in engine:
+            if record.get("error_kind") == "setup":  # the model or options: no image can be done
+                raise (InputError if record.get("exit_code") == 2 else PixelwiseRuntimeError)(record["error"])
             index.append(record)
             bar.update(1)
             if record["status"] != "ok":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from ..options import PredictOptions
 from ..segmenter import Segmenter
 from .inputs import output_key
 
-__all__ = ["WorkConfig", "Worker", "mask_path"]
+__all__ = ["WorkConfig", "Worker", "mask_path", "start_worker"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,17 @@ class Worker:
             record.update(status="error", error=str(exc), error_kind="input")
         record["seconds"] = round(time.perf_counter() - t0, 4)
         return record
+
+
+def start_worker(config: WorkConfig) -> Callable[[str], dict[str, Any]]:
+    """A Worker; or, when the model or the options cannot be used, a stand-in whose every record is that
+    error (``error_kind`` "setup"): the runner stops on the first one with a clear message instead of a
+    broken process pool."""
+    try:
+        return Worker(config)
+    except PixelwiseError as exc:
+        error = {"status": "error", "error": str(exc), "error_kind": "setup", "exit_code": exc.exit_code}
+        return lambda source: {"path": source, **error}
 
 
 def _counts(res) -> dict[str, int]:  # noqa: ANN001
