@@ -6,6 +6,7 @@ import contextlib
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 
@@ -20,8 +21,9 @@ def running_server(*args: str) -> Iterator[tuple[str, subprocess.Popen]]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    log = tempfile.TemporaryFile()  # not a pipe: a server that logs a lot must never block on it
     proc = subprocess.Popen([sys.executable, "-m", "pixelwise", "serve", "--port", str(port), *args],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=log)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 60
@@ -32,9 +34,11 @@ def running_server(*args: str) -> Iterator[tuple[str, subprocess.Popen]]:
             except httpx.HTTPError:
                 pass
             if proc.poll() is not None:
-                raise RuntimeError(f"pixelwise serve exited: {proc.stderr.read().decode()[-500:]}")
+                log.seek(0)
+                raise RuntimeError(f"pixelwise serve exited: {log.read().decode()[-500:]}")
             time.sleep(0.1)
         yield url, proc
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+        log.close()
