@@ -88,17 +88,18 @@ def test_instances_win_over_stuff_and_ignore_pixels_are_void():
     assert (seg[12:19, 12:19] == 2).all() and (seg[:, 19] == 0).all()
 
 
-def test_absorb_takes_only_regions_of_the_instances_class_and_the_biggest_claimer():
+def test_absorb_gives_a_region_to_the_instance_of_its_class_it_touches_most():
     sem = np.zeros((20, 20), np.uint8)
-    sem[2:8, 2:18] = 1  # one car region, 96 px, claimed by two car instances
-    sem[12:16, 2:6] = 2  # a pedestrian region touched by a car instance: not absorbed
-    masks = _box_masks((20, 20), [(2, 2, 6, 8), (10, 2, 18, 8), (4, 12, 10, 18)])
+    sem[2:8, 2:18] = 1  # one car region, 96 px, partly claimed by two car instances
+    sem[12:16, 2:6] = 2  # a pedestrian region a car instance overlaps: not absorbed by it
+    masks = _box_masks((20, 20), [(2, 6, 6, 8), (10, 2, 18, 8), (4, 12, 10, 18)])
     seg, info = merge(sem, [0], masks, np.array([1, 1, 1]), np.array([0.9, 0.8, 0.7]), thing_ids=(1, 2),
                       rule=PanopticRule(min_area=4))
-    # car 0 claims 24 px of the region, car 1 48 px: the 24 unclaimed px (cols 6..10) go to car 1
-    assert [(s["category_id"], s["area"]) for s in info] == [(0, 400 - 96 - 16 - 28), (1, 24), (1, 72), (1, 36),
+    # the 40 unclaimed car px touch car 0 along 5 px (row 6 cols 2..5, row 7 col 5) and car 1 along
+    # 6 px (col 10, rows 2..7): they join car 1; the pedestrian's free 8 px stay an object of their own
+    assert [(s["category_id"], s["area"]) for s in info] == [(0, 400 - 96 - 16 - 28), (1, 8), (1, 88), (1, 36),
                                                               (2, 8)]
-    assert (seg[2:8, 6:10] == 3).all() and (seg[12:16, 2:4] == 5).all()
+    assert (seg[2:6, 2:10] == 3).all() and (seg[12:16, 2:4] == 5).all()
 
 
 def test_rule_validation_and_mask_size_check():

@@ -10,11 +10,11 @@ The rule (documented in docs/panoptic.md):
    least ``rule.overlap`` of its own mask and at least ``rule.min_area`` pixels (otherwise
    its pixels fall back to the semantic map, as for a dropped one).
 3. Pixels no instance claims keep their semantic class: each stuff class present is one
-   segment. Pixels of a thing class (``rule.leftover``): with ``"absorb"`` (the default), the
-   unclaimed part of a connected region of a thing class joins the instance of that class
-   that claims most of the region (a semantic car region extends the car instance over it,
-   rather than leaving a rim of its own); regions no instance of their class touches become
-   one segment each if they have at least ``rule.min_area`` pixels (the semantic model's own
+   segment. Pixels of a thing class (``rule.leftover``): with ``"absorb"`` (the default), a
+   connected region of unclaimed pixels of a thing class joins the instance of that class it
+   touches along most pixels (a semantic car region extends the car instance over it, rather
+   than leaving a rim of its own); regions that touch no instance of their class become one
+   segment each if they have at least ``rule.min_area`` pixels (the semantic model's own
    objects). ``"components"`` skips the absorbing; ``"void"`` leaves all those pixels void.
    Other values (ignore, no object) are void: id 0.
 """
@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import cv2
 import numpy as np
 
 from ..errors import OptionError
@@ -118,40 +119,51 @@ def segment_info(sid: int, category_id: int, isthing: bool, mask: np.ndarray) ->
             "bbox": [x0, y0, x1 - x0, y1 - y0]}
 
 
-def _absorb(owner: np.ndarray, labels: np.ndarray, comp_ids: np.ndarray, ids: np.ndarray) -> None:
-    """Give the unclaimed pixels of each thing region to the instance of the region's class that
-    claims most of it (in place on ``owner``); regions no such instance touches stay unclaimed."""
-    claimed = (owner >= 0) & (labels > 0)
-    region, inst = labels[claimed] - 1, owner[claimed]
+def _absorb(owner: np.ndarray, labels: np.ndarray, comp_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Give each unclaimed thing region (``labels`` 1..K) that touches instances of its own class
+    to the one it touches along most pixels (in place on ``owner``); (K,) bool: absorbed."""
+    absorbed = np.zeros(len(comp_ids), dtype=bool)
+    claimed = owner >= 0
+    if not len(comp_ids) or not claimed.any():
+        return absorbed
+    near = cv2.dilate(labels.astype(np.float32), np.ones((3, 3), np.uint8))  # a neighbouring region's label
+    touch = claimed & (near > 0)
+    region, inst = near[touch].astype(np.int64) - 1, owner[touch].astype(np.int64)
     same = ids[inst] == comp_ids[region]
     best: dict[int, tuple[int, int]] = {}
-    if same.any():
-        base = int(owner.max()) + 1
-        keys, counts = np.unique(region[same].astype(np.int64) * base + inst[same], return_counts=True)
-        for key, n in zip(keys.tolist(), counts.tolist()):
-            r, i = divmod(key, base)
-            if n > best.get(r, (-1, 0))[1]:
-                best[r] = (i, n)
+    base = int(owner.max()) + 1
+    keys, counts = np.unique(region[same] * base + inst[same], return_counts=True)
+    for key, n in zip(keys.tolist(), counts.tolist()):
+        r, i = divmod(key, base)
+        if n > best.get(r, (-1, 0))[1]:
+            best[r] = (i, n)
     if best:
         to = np.full(len(comp_ids) + 1, -1, dtype=np.int32)
         for r, (i, _) in best.items():
             to[r + 1] = i
-        free = owner < 0
+            absorbed[r] = True
+        free = labels > 0
         owner[free] = to[labels[free]]
+    return absorbed
 
 
 def _leftover_regions(semantic: np.ndarray, owner: np.ndarray, ids: np.ndarray, thing_ids: tuple[int, ...],
                       rule: PanopticRule) -> tuple[np.ndarray, np.ndarray]:
-    """(labels (H, W) int32 of leftover thing regions 1..K, their (K,) class ids); "absorb" first
-    hands the unclaimed part of regions that instances of their class touch to those instances."""
+    """(labels (H, W) int32 of leftover thing regions 1..K, their (K,) class ids): the connected
+    regions of unclaimed thing pixels of at least ``rule.min_area`` pixels; "absorb" first hands
+    those that touch instances of their class to those instances."""
+    none = np.zeros(semantic.shape, np.int32), np.zeros(0, np.int32)
     if rule.leftover == "void" or not thing_ids:
-        return np.zeros(semantic.shape, np.int32), np.zeros(0, np.int32)
-    if rule.leftover == "absorb":
-        _, comp_ids, labels, _ = mask_ops.components(semantic, thing_ids, 1)
-        _absorb(owner, labels, comp_ids, ids)
+        return none
     rest = np.where(owner < 0, semantic, np.iinfo(semantic.dtype).max).astype(semantic.dtype)
-    _, comp_ids, labels, _ = mask_ops.components(rest, thing_ids, rule.min_area)
-    return labels, comp_ids
+    _, comp_ids, labels, areas = mask_ops.components(rest, thing_ids, 1)
+    if not len(comp_ids):
+        return none
+    absorbed = _absorb(owner, labels, comp_ids, ids) if rule.leftover == "absorb" else np.zeros(len(comp_ids), bool)
+    keep = ~absorbed & (areas >= rule.min_area)
+    remap = np.zeros(len(comp_ids) + 1, dtype=np.int32)
+    remap[1:][keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
+    return remap[labels], comp_ids[keep]
 
 
 def merge(semantic: np.ndarray, stuff_ids: Sequence[int], masks: CroppedMasks, class_ids: np.ndarray,
