@@ -173,3 +173,16 @@ def test_url_timeout_is_overall(rgb_model, tmp_path):
             seg(url)
     with pytest.raises(InputError, match="timeout must be a positive number"):
         pw.Segmenter(rgb_model, timeout=0)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"timeout": "5"}, "timeout must be a positive number of seconds, got '5'"),
+    ({"timeout": float("nan")}, "timeout must be a positive number of seconds"),
+    ({"max_pixels": 0}, "max_pixels must be a whole number of pixels >= 1, got 0"),
+    ({"imgsz": "36"}, r"imgsz \(--imgsz\) must be \(height, width\) with both >= 1, got '36'"),
+])
+def test_loading_limits_are_checked_before_the_model_loads(kwargs, message):
+    from pixelwise.errors import OptionError
+
+    with pytest.raises(OptionError, match=message):
+        pw.Segmenter("no-such-model", **kwargs)

@@ -139,6 +139,8 @@ def _class_id(c: int | str, spec: ModelSpec) -> int:
 def _size(name: str, value: Any) -> tuple[int, int] | None:
     if value is None:
         return None
+    if isinstance(value, str):  # "360x480" would read as 3 digits; the CLI parses HxW text
+        raise OptionError(f"{label(name)} must be (height, width) with both >= 1, got {value!r}")
     try:
         h, w = (int(v) for v in value)
         ok = all(float(v) == int(v) for v in value)

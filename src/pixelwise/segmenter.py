@@ -13,8 +13,8 @@ from .engine.auto import AutoConfig, check_images, open_model
 from .engine.predictor import Predictor
 from .engine.session import SessionConfig
 from .errors import InputError, PixelwiseError
-from .io.download import DEFAULT_URL_TIMEOUT_S
-from .io.image import DEFAULT_MAX_PIXELS, read_image, to_rgb_array
+from .io.download import DEFAULT_URL_TIMEOUT_S, check_timeout
+from .io.image import DEFAULT_MAX_PIXELS, check_max_pixels, read_image, to_rgb_array
 from .io.inputs import ImageItem, resolve_inputs
 from .io.video import FrameSource, open_source
 from .options import PredictOptions
@@ -89,6 +89,7 @@ class Segmenter:
         requested = PredictOptions.from_keywords(  # checked before anything is loaded
             options, imgsz=imgsz, confidence=confidence, classes=classes, min_area=min_area, conf=conf, iou=iou,
             max_det=max_det, tile=tile, low_res_masks=low_res_masks, min_conf=min_conf)
+        self.max_pixels, self.timeout = check_max_pixels(max_pixels), check_timeout(timeout)
         name = str(model)
         if int8 and name == "default":
             name = "default-int8"
@@ -104,10 +105,6 @@ class Segmenter:
                 resolve_model(str(things)), SessionConfig(threads=threads, spinning=spinning, force=force), None,
                 backend, precision, _auto_config(cache_dir, self_check))
             self.predictor = PanopticPredictor(self.predictor, Predictor(t_session, t_spec), things_map, things_score)
-        self.max_pixels = max_pixels
-        if not timeout > 0:
-            raise InputError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        self.timeout = timeout
         self.options = requested.resolve(spec)  # class names -> ids, a fixed input size kept
 
     @property

@@ -302,3 +302,16 @@ def test_a_model_or_option_no_image_can_use_stops_the_batch_in_one_line(tmp_path
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"pixelwise: error: {message}"), r.stderr
     assert read_index(tmp_path / "out") == {}  # nothing recorded: a rerun with a good option does every image
+
+
+def test_an_output_folder_inside_the_input_is_not_read_as_input(tmp_path, rgb_model):
+    make_images(tmp_path / "imgs", 2)
+    first = run_batch(tmp_path / "imgs", cfg(tmp_path / "imgs" / "out", rgb_model, overlay=True))
+    again = run_batch(tmp_path / "imgs", cfg(tmp_path / "imgs" / "out", rgb_model, overlay=True))
+    assert (first.total, again.total, again.processed) == (2, 2, 0)  # its masks and overlays are not new images
+
+
+def test_a_csv_manifest_from_a_spreadsheet_with_a_byte_order_mark(tmp_path):
+    make_images(tmp_path / "imgs", 1)
+    (tmp_path / "m.csv").write_bytes("\ufeffpath\r\nimgs/img0000.png\r\n".encode())
+    assert list_inputs(tmp_path / "m.csv") == [str(tmp_path / "imgs/img0000.png")]

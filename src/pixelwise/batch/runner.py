@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, OptionError, PixelwiseRuntimeError
-from ..io.download import DEFAULT_URL_TIMEOUT_S
+from ..io.download import DEFAULT_URL_TIMEOUT_S, check_timeout
 from ..io.image import atomic_write_bytes, is_url
 from ..io.inputs import ImageItem, resolve_key
 from ..options import PredictOptions
@@ -42,8 +42,7 @@ class BatchConfig:
                                      ("threads", self.threads, "cores / workers")):
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise OptionError(f"{name} must be a whole number >= 0 (0: {meaning}), got {value!r}")
-        if not self.timeout > 0:
-            raise OptionError(f"timeout must be a positive number of seconds, got {self.timeout!r}")
+        check_timeout(self.timeout)
 
 
 @dataclass(frozen=True)
@@ -88,6 +87,12 @@ def _close_quietly(engine, index: BatchIndex) -> None:  # noqa: ANN001
         pass
 
 
+def _outside(items: list[ImageItem], out: Path) -> list[ImageItem]:
+    """The inputs that are not the batch's own outputs (``--out`` inside the input folder: masks are not inputs)."""
+    root = resolve_key(str(out)) + os.sep
+    return [i for i in items if not i.key.startswith(root)]
+
+
 def _error_record(item: ImageItem) -> dict[str, Any]:
     """The index record of an input the resolver refused (missing, a FIFO, ...): no worker sees it."""
     return {"path": item.key, "status": "error", "error": str(item.error), "error_kind": "input", "seconds": 0.0}
@@ -111,8 +116,8 @@ def run_batch(source: str | Path, config: BatchConfig) -> BatchSummary:
     from .engines import run_local, run_ray
 
     t0 = time.perf_counter()
-    items = list_items(source)
     out = Path(config.out)
+    items = _outside(list_items(source), out)
     _prepare_out(out)
     previous = _previous(out)
     todo = [i for i in items if config.force or not is_complete(previous.get(i.key), out)]

@@ -9,17 +9,26 @@ ends a read that is waiting (headers included); the error then says the deadline
 from __future__ import annotations
 
 import http.client
+import math
+import numbers
 import socket
 import threading
 import time
 import urllib.request
 
-from ..errors import DownloadError, DownloadTimeoutError
+from ..errors import DownloadError, DownloadTimeoutError, OptionError
 
-__all__ = ["DEFAULT_URL_TIMEOUT_S", "MAX_DOWNLOAD_BYTES", "fetch_url"]
+__all__ = ["DEFAULT_URL_TIMEOUT_S", "MAX_DOWNLOAD_BYTES", "check_timeout", "fetch_url"]
 
 DEFAULT_URL_TIMEOUT_S = 60.0  # the whole download: connect, headers and body
 MAX_DOWNLOAD_BYTES = 256 * 1024 * 1024
+
+
+def check_timeout(value: object) -> float:
+    """A download deadline in seconds: a positive, finite number."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < float(value) < math.inf:
+        raise OptionError(f"timeout must be a positive number of seconds, got {value!r}")
+    return float(value)
 
 
 class _Sockets:
@@ -87,8 +96,7 @@ def fetch_url(url: str, timeout: float = DEFAULT_URL_TIMEOUT_S, max_bytes: int =
         DownloadTimeoutError: the deadline passed (the message names the URL and the limit).
         DownloadError: any other failure (refused, HTTP error, larger than ``max_bytes``).
     """
-    if not timeout > 0:
-        raise DownloadError(f"{url}: the download timeout must be positive, got {timeout}")
+    timeout = check_timeout(timeout)
     socks = _Sockets()
     timer = threading.Timer(timeout, socks.close_all)
     timer.daemon = True

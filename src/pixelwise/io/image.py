@@ -10,6 +10,7 @@ they are).
 from __future__ import annotations
 
 import io as _io
+import numbers
 import os
 import re
 import stat
@@ -26,6 +27,7 @@ from ..errors import (
     ImageTooLargeError,
     NotAnImageError,
     NotRegularFileError,
+    OptionError,
     PixelwiseRuntimeError,
 )
 from .download import DEFAULT_URL_TIMEOUT_S, fetch_url
@@ -34,6 +36,7 @@ __all__ = [
     "IMAGE_SUFFIXES",
     "DEFAULT_MAX_PIXELS",
     "DEFAULT_URL_TIMEOUT_S",
+    "check_max_pixels",
     "is_url",
     "file_error",
     "not_regular_error",
@@ -48,6 +51,13 @@ __all__ = [
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 DEFAULT_MAX_PIXELS = 200_000_000  # 200 MP: a 14000x14000 photo; larger ones are refused
+
+
+def check_max_pixels(value: object) -> int:
+    """An image size limit in pixels: a whole number >= 1."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise OptionError(f"max_pixels must be a whole number of pixels >= 1, got {value!r}")
+    return int(value)
 
 
 def is_url(source: object) -> bool:

@@ -104,8 +104,9 @@ def read_manifest(path: Path) -> list[str]:
         return _parquet_entries(path)
     try:
         if path.suffix == ".txt":
-            return [ln.strip() for ln in path.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
-        with path.open(newline="") as f:
+            lines = path.read_text(encoding="utf-8-sig").splitlines()
+            return [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
+        with path.open(newline="", encoding="utf-8-sig") as f:  # -sig: a spreadsheet's byte-order mark
             reader = csv.DictReader(f)
             column = _table_column(path, list(reader.fieldnames or []))
             return [row[column] for row in reader if row[column]]
