@@ -92,7 +92,7 @@ def _time_to_close(sock: socket.socket, limit: float) -> float:
     return time.monotonic() - t0
 
 
-def half_open(port: int, count: int, limit: float) -> dict[str, list[float]]:
+def half_open(port: int, count: int, limit: float, upload_limit: float) -> dict[str, list[float]]:
     """Close times of ``count`` partial-head and ``count`` silent connections, and one trickled upload."""
     partial = [socket.create_connection(("127.0.0.1", port)) for _ in range(count)]
     for s in partial:
@@ -105,18 +105,17 @@ def half_open(port: int, count: int, limit: float) -> dict[str, list[float]]:
         t.start()
     with socket.create_connection(("127.0.0.1", port)) as s:
         s.sendall(b"POST /v1/segment HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: 9999\r\n\r\n")
-        t0 = time.monotonic()
+        t0, closed = time.monotonic(), False
         s.settimeout(0.5)
-        while time.monotonic() - t0 < limit:
+        while not closed and time.monotonic() - t0 < upload_limit:
             try:
                 s.sendall(b"\x89")
-                if s.recv(4096):
-                    break
+                closed = bool(s.recv(4096))
             except TimeoutError:
                 continue
             except ConnectionError:
-                break
-        out["trickled upload (1 byte / 0.5 s)"].append(time.monotonic() - t0)
+                closed = True
+        out["trickled upload (1 byte / 0.5 s)"].append(time.monotonic() - t0 if closed else float("inf"))
     for t in threads:
         t.join()
     for s in partial + silent:
@@ -130,7 +129,8 @@ def bounds(args: argparse.Namespace, data: bytes) -> None:
     with running_server(*server_args) as (url, proc):
         load(url, data, 1, 2, "")  # warm-up
         rows = large_requests(url, proc.pid, data, args.budget_side)
-        closes = half_open(int(url.rsplit(":", 1)[1]), args.half_open, args.head_timeout * 3 + 10)
+        closes = half_open(int(url.rsplit(":", 1)[1]), args.half_open, args.head_timeout * 3 + 10,
+                           args.upload_timeout * 2 + 10)
     print(f"\n# bounds: head timeout {args.head_timeout:g} s, upload timeout {args.upload_timeout:g} s; {cpu_line()}")
     print("| request imgsz | status | server RSS after | peak RSS so far |")
     print("| --- | --- | --- | --- |")
