@@ -315,3 +315,11 @@ def test_a_csv_manifest_from_a_spreadsheet_with_a_byte_order_mark(tmp_path):
     make_images(tmp_path / "imgs", 1)
     (tmp_path / "m.csv").write_bytes("\ufeffpath\r\nimgs/img0000.png\r\n".encode())
     assert list_inputs(tmp_path / "m.csv") == [str(tmp_path / "imgs/img0000.png")]
+
+
+def test_an_index_that_is_a_fifo_is_refused_not_waited_on(tmp_path, rgb_model):
+    make_images(tmp_path / "imgs", 1)
+    (tmp_path / "out").mkdir()
+    os.mkfifo(tmp_path / "out" / "index.jsonl")
+    with pytest.raises(InputError, match=r"index.jsonl: is a FIFO \(named pipe\).*must be a regular file"):
+        run_batch(tmp_path / "imgs", cfg(tmp_path / "out", rgb_model))

@@ -11,10 +11,10 @@ from typing import Any
 
 from ..errors import InputError, OptionError, PixelwiseRuntimeError
 from ..io.download import DEFAULT_URL_TIMEOUT_S, check_timeout
-from ..io.image import atomic_write_bytes, is_url
+from ..io.image import atomic_write_bytes, is_url, not_regular_error
 from ..io.inputs import ImageItem, resolve_key
 from ..options import PredictOptions
-from .index import BatchIndex, read_index
+from .index import LOG, TABLE, BatchIndex, read_index
 from .inputs import list_items
 from .work import WorkConfig
 
@@ -76,6 +76,9 @@ def _prepare_out(out: Path) -> None:
     os.unlink(out / ".pixelwise-write-test")
     for stale in list((out / "masks").glob(".*.tmp")) + list(out.glob("overlays/.*.tmp")):
         stale.unlink(missing_ok=True)  # temp files of a killed run; never a truncated PNG
+    for name in (LOG, TABLE):  # appending to a FIFO would wait for a reader forever
+        if (out / name).exists() and (error := not_regular_error(str(out / name), (out / name).stat().st_mode)):
+            raise InputError(f"{error}; the batch index must be a regular file (remove it)")
 
 
 def _close_quietly(engine, index: BatchIndex) -> None:  # noqa: ANN001
