@@ -152,3 +152,17 @@ def test_a_client_that_never_reads_its_response_is_dropped(live):
         while live.server.server_state.connections and time.monotonic() < deadline:
             time.sleep(0.2)  # the overlay (~12 MB of PNG) is made, then sent into a full socket
         assert not live.server.server_state.connections, "the connection of a client that reads nothing stays open"
+
+
+def test_an_oversized_request_head_is_refused(live):
+    """h11 holds at most ~64 KB of an incomplete head (MAX_HEAD_BYTES): 400, or a reset while still sending."""
+    got = b""
+    with socket.create_connection(("127.0.0.1", live.port)) as s:
+        s.settimeout(6)
+        try:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n")
+            while chunk := s.recv(4096):
+                got += chunk
+        except (ConnectionResetError, BrokenPipeError):
+            pass
+    assert got == b"" or got.startswith(b"HTTP/1.1 400"), got[:100]

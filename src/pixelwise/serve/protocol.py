@@ -7,7 +7,7 @@ from the connection's start or the end of the previous response: past it the ser
 408 (if anything was sent) and closes the connection. A client that stops reading its
 response (the socket buffer stays full for ``write_timeout_s``) is disconnected, so the
 response does not stay in memory for ever. Bodies have their own deadlines in
-:mod:`.upload`; h11 bounds the head's size (``h11_max_incomplete_event_size``, 400 past it).
+:mod:`.upload`; h11 holds at most :data:`MAX_HEAD_BYTES` of an incomplete head (400 past it).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ __all__ = ["DeadlineProtocol", "uvicorn_config"]
 
 log = logging.getLogger("pixelwise.serve")
 
-MAX_HEAD_BYTES = 64 * 1024  # request line + headers; h11 answers 431 beyond this
+MAX_HEAD_BYTES = 64 * 1024  # of a head not yet complete (h11_max_incomplete_event_size); beyond: 400, closed
 _TIMEOUT_408 = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
                 b"connection: close\r\ncontent-length: %d\r\n\r\n%s")
 
