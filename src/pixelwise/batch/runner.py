@@ -113,10 +113,29 @@ def _previous(out: Path) -> dict[str, dict[str, Any]]:
     return {_as_key(k): r for k, r in read_index(out).items()}
 
 
+def _engine(config: BatchConfig, out: Path, paths: list[str]):  # noqa: ANN202 (a generator of records)
+    from .engines import run_local, run_ray
+
+    cores = os.cpu_count() or 1
+    workers = config.workers or cores
+    threads = config.threads or max(1, cores // workers)
+    work = WorkConfig(out=str(out), model=config.model, threads=threads, overlay=config.overlay,
+                      timeout=config.timeout, options=config.options)
+    if config.engine == "ray":
+        return run_ray(paths, work, workers, config.ray_address)
+    return run_local(paths, work, workers)
+
+
+def _stop_if_fatal(record: dict[str, Any]) -> None:
+    """A worker that cannot start (model, options) or cannot write stops the whole batch."""
+    if record.get("error_kind") == "setup":
+        raise (InputError if record.get("exit_code") == 2 else PixelwiseRuntimeError)(record["error"])
+    if record.get("error_kind") == "output":
+        raise PixelwiseRuntimeError(f"stopping the batch: {record['error']}")
+
+
 def run_batch(source: str | Path, config: BatchConfig) -> BatchSummary:
     from tqdm import tqdm
-
-    from .engines import run_local, run_ray
 
     t0 = time.perf_counter()
     out = Path(config.out)
@@ -125,32 +144,21 @@ def run_batch(source: str | Path, config: BatchConfig) -> BatchSummary:
     previous = _previous(out)
     todo = [i for i in items if config.force or not is_complete(previous.get(i.key), out)]
     refused = [_error_record(i) for i in todo if i.error is not None]
-    paths = [i.key for i in todo if i.error is None]
-    cores = os.cpu_count() or 1
-    workers = config.workers or cores
-    threads = config.threads or max(1, cores // workers)
-    work = WorkConfig(out=str(out), model=config.model, threads=threads, overlay=config.overlay,
-                      timeout=config.timeout, options=config.options)
-    engine = run_ray(paths, work, workers, config.ray_address) if config.engine == "ray" else run_local(
-        paths, work, workers)
+    engine = _engine(config, out, [i.key for i in todo if i.error is None])
     index = BatchIndex(out)
     for record in refused:
         index.append(record)
-    failed, errors = len(refused), [r["error"] for r in refused]
-    bar = tqdm(total=len(todo), desc="segmenting", unit="img", disable=not config.progress or not todo,
-               file=sys.stderr, dynamic_ncols=True)
+    errors = [r["error"] for r in refused]
+    bar = tqdm(total=len(todo), initial=len(refused), desc="segmenting", unit="img", file=sys.stderr,
+               disable=not config.progress or not todo, dynamic_ncols=True)
     try:
-        bar.update(len(refused))
         for record in engine:
-            if record.get("error_kind") == "setup":  # the model or options: no image can be done
-                raise (InputError if record.get("exit_code") == 2 else PixelwiseRuntimeError)(record["error"])
-            index.append(record)
+            if record.get("error_kind") != "setup":  # a setup error is no image's fault: not recorded
+                index.append(record)
+            _stop_if_fatal(record)
             bar.update(1)
             if record["status"] != "ok":
-                failed += 1
                 errors.append(record["error"])
-                if record.get("error_kind") == "output":
-                    raise PixelwiseRuntimeError(f"stopping the batch: {record['error']}")
     except BaseException:
         bar.close()
         _close_quietly(engine, index)
@@ -158,5 +166,5 @@ def run_batch(source: str | Path, config: BatchConfig) -> BatchSummary:
     bar.close()
     engine.close()
     index.close()
-    return BatchSummary(total=len(items), skipped=len(items) - len(todo), processed=len(todo), failed=failed,
+    return BatchSummary(total=len(items), skipped=len(items) - len(todo), processed=len(todo), failed=len(errors),
                         seconds=time.perf_counter() - t0, errors=errors)
