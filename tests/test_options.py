@@ -70,3 +70,23 @@ def test_a_record_or_keywords_not_both():
     assert PredictOptions.from_keywords(None, imgsz=(32, 32)).input_hw == (32, 32)
     with pytest.raises(OptionError, match=r"either as options= or as keywords, not both \(keywords given: iou\)"):
         PredictOptions.from_keywords(record, iou=0.5)
+
+
+def test_the_segmenter_keywords_and_the_cli_flags_have_the_records_defaults():
+    import argparse
+    import inspect
+    from dataclasses import fields
+
+    from pixelwise import Segmenter
+    from pixelwise.cli.options import add_predict_options, options_from_args
+
+    params = inspect.signature(Segmenter.__init__).parameters
+    aliases = {v: k for k, v in {"imgsz": "input_hw", "tile": "tile_hw"}.items()}
+    for f in fields(PredictOptions):
+        if f.name != "output_filter":
+            assert params[aliases.get(f.name, f.name)].default == f.default, f.name
+    parser = argparse.ArgumentParser()
+    add_predict_options(parser)
+    assert options_from_args(parser.parse_args([])) == PredictOptions()
+    parsed = options_from_args(parser.parse_args(["--imgsz", "32x48", "--classes", "red, 2", "--low-res-masks"]))
+    assert (parsed.input_hw, parsed.classes, parsed.low_res_masks) == ((32, 48), ("red", "2"), True)
