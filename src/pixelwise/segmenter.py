@@ -72,7 +72,10 @@ class Segmenter:
             blockier edges, less post-processing.
 
     Calling it takes a path, URL, numpy **RGB** array (H, W, 3) uint8, or PIL image, and
-    returns a Result; a list returns a list.
+    returns a Result; a list returns a list. Keywords of a call change prediction options for
+    that call only (``seg(img, classes=["road"], conf=0.5)``): the names of
+    :class:`~pixelwise.options.PredictOptions` (or ``imgsz``/``tile``), checked like the
+    constructor's; a bad value or an unknown name raises :class:`~pixelwise.errors.OptionError`.
     """
 
     def __init__(self, model: str | os.PathLike[str] = "default", *, imgsz: tuple[int, int] | None = None,
