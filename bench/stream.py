@@ -165,12 +165,20 @@ def main() -> None:
     user = pw.Segmenter()  # as the README writes it: threads=0 (all cores)
     cli = pw.Segmenter(threads=threads_per_worker(workers)) if workers > 1 else user  # what the CLI builds
     frames = [f.image for f in open_source(VIDEO).frames()]
-    hw = frames[0].shape[:2]
-    blob = np.zeros((1, 3, *hw), np.float32)
-    one = pw.Segmenter(threads=1)
-    bare_all, bare_one = user.predictor.session.raw, one.predictor.session.raw
     for seg in (user, cli):
         user_loop(seg, max_frames=10)  # warm-up (also makes the stream's own sessions)
+    rows, per = measure(user, cli, frames, workers, args.repeat)
+    report(rows, per, frames, workers, args.repeat)
+    live(user, frames)
+    if args.soak:
+        soak(user, frames, args.soak)
+
+
+def measure(user: pw.Segmenter, cli: pw.Segmenter, frames: list[np.ndarray], workers: int, repeat: int
+            ) -> tuple[dict[str, list[tuple[float, float]]], dict[str, dict[str, float]]]:
+    """Every loop ``repeat`` times, interleaved: (FPS, CPU ms per frame) per loop, and the CLI's stage times."""
+    blob = np.zeros((1, 3, *frames[0].shape[:2]), np.float32)
+    bare_all, bare_one = user.predictor.session.raw, pw.Segmenter(threads=1).predictor.session.raw
     rows: dict[str, list[tuple[float, float]]] = {}
     per: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -183,14 +191,19 @@ def main() -> None:
             "model only, 1 run x all cores": lambda: model_only([bare_all], blob, len(frames)),
             f"model only, {workers} runs x 1 thread": lambda: model_only([bare_one] * workers, blob, len(frames)),
         }
-        for _ in range(args.repeat):
+        for _ in range(repeat):
             for name, loop in loops.items():
                 rows.setdefault(name, []).append(fps_of(loop))
+    return rows, per
+
+
+def report(rows: dict[str, list[tuple[float, float]]], per: dict[str, dict[str, float]], frames: list[np.ndarray],
+           workers: int, repeat: int) -> None:
     fps = {k: statistics.median(f for f, _ in v) for k, v in rows.items()}
     cpu_ms = {k: statistics.median(c for _, c in v) for k, v in rows.items()}
     base = fps["CLI pipeline --sequential"]
-
-    print(f"# bench/stream.py  video {VIDEO.name} ({len(frames)} frames, {hw[0]}x{hw[1]})  repeat={args.repeat} "
+    hw = frames[0].shape[:2]
+    print(f"# bench/stream.py  video {VIDEO.name} ({len(frames)} frames, {hw[0]}x{hw[1]})  repeat={repeat} "
           f"(medians)\nCPU: {cpu()}; stream workers {workers}")
     print("| loop | FPS | vs CLI --sequential | CPU ms per frame (all threads) |")
     print("| --- | --- | --- | --- |")
@@ -202,9 +215,6 @@ def main() -> None:
         print(f"{a} / {b}: {ratio:.2f}x (target >= {target}x: {'met' if ratio >= target else 'NOT met'})")
     print(stage_table("stages per frame, --sequential (one at a time)", per["sequential"]))
     print(stage_table("stages per frame, pipelined (in parallel; includes waiting for a core)", per["pipelined"]))
-    live(user, frames)
-    if args.soak:
-        soak(user, frames, args.soak)
 
 
 def _cli(seg: pw.Segmenter, out: Path, sequential: bool, per: dict[str, dict[str, float]]) -> int:
