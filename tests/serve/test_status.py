@@ -85,3 +85,26 @@ def test_server_settings_are_checked():
         ServeConfig(max_input_pixels=10**9)
     with pytest.raises(errors.OptionError, match="read_timeout_s=0"):
         ServeConfig(read_timeout_s=0)
+
+
+def test_an_inference_failure_names_the_model(server, monkeypatch):
+    from pixelwise.segmenter import Segmenter
+
+    def broken(self, image, path=None, **options):  # noqa: ANN001, ANN202, ARG001
+        raise RuntimeError("[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION : Non-zero status code\nsecond line")
+
+    monkeypatch.setattr(Segmenter, "predict_array", broken)
+    r = httpx.post(f"{server.url}/v1/segment?model=rgb", content=b"\x89PNG", headers={"Content-Type": "image/png"},
+                   timeout=30)
+    assert r.status_code == 415  # decoding comes first: a bad image is still the client's error
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(buf, "PNG")
+    r = httpx.post(f"{server.url}/v1/segment?model=rgb", content=buf.getvalue(), headers={"Content-Type": "image/png"},
+                   timeout=30)
+    message = r.json()["error"]["message"]
+    assert r.status_code == 500 and "model rgb failed on this image (RuntimeError" in message and "\n" not in message

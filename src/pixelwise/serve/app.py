@@ -227,6 +227,19 @@ def create_app(pool: ModelPool, config: ServeConfig = ServeConfig()) -> FastAPI:
     return app
 
 
+def _predict(seg, image: Any, name: str, opts: dict[str, Any]) -> Any:  # noqa: ANN001, ANN401
+    """``seg.predict_array``; a failure that is not ours names the model (500, traceback in the log)."""
+    try:
+        return seg.predict_array(image, name, **opts)
+    except (PixelwiseError, MemoryError):
+        raise
+    except Exception as exc:
+        model = seg.spec.name or "the model"
+        log.exception("inference of %s with model %s failed", name, model)
+        first = (str(exc).splitlines() or [""])[0][:200]
+        raise PixelwiseRuntimeError(f"model {model} failed on this image ({type(exc).__name__}: {first})") from None
+
+
 def _work(seg, data: bytes, name: str, config: ServeConfig, opts: dict[str, Any], output: str, masks: str,  # noqa: ANN001
           fmt: str, alpha: float, mask_png: bool) -> tuple[bytes, str, dict[str, float]]:
     import json
@@ -235,7 +248,7 @@ def _work(seg, data: bytes, name: str, config: ServeConfig, opts: dict[str, Any]
     import numpy as np
 
     image = decode_image(data, name, config.max_pixels)
-    result = seg.predict_array(image, name, **opts)
+    result = _predict(seg, image, name, opts)
     timings = dict(result.timings_ms)
     t = time.perf_counter()
     if output == "mask":
