@@ -2,14 +2,15 @@
 
     POST /v1/segment   image (multipart field "image" or raw body) -> JSON | overlay | mask
     GET  /v1/models    names, classes, colours, input sizes
-    GET  /healthz      the process is up;  GET /readyz  the default model is loaded
-    GET  /             the web page;       GET /docs     OpenAPI UI
+    GET  /healthz      the process is up;  GET /readyz  every model is loaded (503 naming those that are not)
+    GET  /             the web page;       GET /docs     OpenAPI UI (served locally, works offline)
 
 Requests run on a bounded worker pool: at most ``workers`` run and ``queue`` wait; beyond
 that the server answers 503 with Retry-After instead of piling requests up. Bad input
 never produces a 500: status codes follow the error's type (:mod:`.status`): sizes -> 413,
 non-images -> 415, corrupt images and bad options -> 422, unknown models -> 404, models
-that cannot be loaded -> 503 (and /readyz not ready), slow uploads -> 408.
+that cannot be loaded -> 503 (and /readyz not ready), slow uploads -> 408. Every error
+answer is ``{"error": {"status": N, "message": "one line"}}``.
 
 Every request has a pixel budget: the decoded image (``max_pixels``) and the model input
 size asked for with ``imgsz`` (``max_input_pixels``, :data:`SERVE_MAX_INPUT_PIXELS` by
