@@ -68,10 +68,11 @@ def _start(rgb_model, src, *extra):
                             text=True)
 
 
+@pytest.mark.parametrize("extra", [(), ("--sequential",)])
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_a_stop_signal_finalises_the_output_and_exits_0(rgb_model, tmp_path, sig):
+def test_a_stop_signal_finalises_the_output_and_exits_0(rgb_model, tmp_path, sig, extra):
     src = write_video(tmp_path / "long.avi", 3000, hw=(32, 48))
-    proc = _start(rgb_model, src, "--out", tmp_path / "out.mp4", "--stats-every", "0.2")
+    proc = _start(rgb_model, src, "--out", tmp_path / "out.mp4", "--stats-every", "0.2", *extra)
     try:
         deadline = time.time() + 60
         while time.time() < deadline and "frames" not in proc.stderr.readline():

@@ -313,3 +313,19 @@ def test_an_exception_in_the_users_loop_leaves_no_thread_and_finalises_the_video
                 raise KeyError("the user's own drawing failed")
     assert not _pipeline_threads()
     assert 5 <= len(read_video(out)) <= 30 and not list(tmp_path.glob(".*partial*"))
+
+
+@pytest.mark.parametrize("dual_buffer", [True, False])
+def test_stop_ends_the_loop_in_both_modes_and_even_before_it_starts(seg, tmp_path, dual_buffer):
+    path = write_video(tmp_path / "long.avi", 300, hw=(24, 32))
+    stream = seg.stream(path, dual_buffer=dual_buffer, out=tmp_path / "a.mp4")
+    got = 0
+    for _ in stream:
+        got += 1
+        if got == 5:
+            stream.stop()  # what the CLI's signal handler does
+    assert 5 <= got < 300 and not _pipeline_threads()
+    assert len(read_video(tmp_path / "a.mp4")) == stream.stats.finished
+    early = seg.stream(path, dual_buffer=dual_buffer, out=tmp_path / "b.mp4")
+    early.stop()
+    assert list(early) == [] and not _pipeline_threads()

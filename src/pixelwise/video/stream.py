@@ -113,14 +113,17 @@ class Stream(Generic[R]):
         self.end = end
         self.stats = stats if stats is not None else PipelineStats()
         self._pipe: Pipeline | None = None
+        self._stopped = False  # a plain flag: set from signal handlers
 
     def _frames(self) -> Iterator[Frame]:
         frames = itertools.islice(self.source.frames(), 0, None, self.every)
         return itertools.islice(frames, self.max_frames) if self.max_frames else frames
 
     def stop(self) -> None:
-        """End a pipelined iteration now, even if no further frame comes (a stalled camera):
-        the caller's loop gets no more results; ``end`` still runs. Safe from a signal handler."""
+        """End the iteration now, even if no further frame comes (a stalled camera; a plain
+        loop stops after the frame in hand): the caller's loop gets no more results, ``end``
+        still runs. Safe from a signal handler, also before the iteration has started."""
+        self._stopped = True
         if self._pipe is not None:
             self._pipe.stop()
 
@@ -135,9 +138,14 @@ class Stream(Generic[R]):
                 self._pipe = Pipeline(self._frames(), self.work, live=self.source.live, depth=self.depth,
                                       workers=self.workers, finish=self.finish, end=self.end, stats=self.stats)
                 results = iter(self._pipe)
+                if self._stopped:  # stopped before the pipeline existed
+                    self._pipe.stop()
             else:
                 results = sequential(self._frames(), self.work, self.stats, self.finish, self.end)
-            yield from results
+            for res in results:
+                if self._stopped:
+                    break
+                yield res
         finally:
             if results is not None:
                 results.close()  # a caller that stops early stops the pipeline's threads now
