@@ -6,8 +6,10 @@ in frame order by the pipeline (``--sequential`` runs one plain loop instead).
 
 Stopping: the first Ctrl-C or SIGTERM stops after the frame being written (so the count
 printed is the number of frames in the output), finalises the output video and exits 0.
-A second signal ends the run without waiting for anything but the video: it is still
-finalised, and the exit code is 128 + the signal number (130 for SIGINT, 143 for SIGTERM).
+A second signal before the output is final does not interrupt that: the video is still
+finalised, every thread is joined (at most 5 s for a stalled source, then the process leaves
+without them), and the exit code is 128 + the signal number (130 for SIGINT, 143 for SIGTERM).
+Signals after the output is final are ignored while the process exits.
 """
 
 from __future__ import annotations
