@@ -48,3 +48,18 @@ def test_predict_bad_background_colour_exits_2(tmp_path, person_model, person_ph
                  "--replace-background", "reddish"])
     assert code == 2
     assert "reddish" in capsys.readouterr().err
+
+
+def test_effects_work_with_a_class_id_model(tmp_path, person_photo) -> None:
+    """A model that outputs class ids has no probabilities: the mask refined to the image's edges."""
+    from tests.conftest import make_semantic_onnx
+
+    spec = {"adapter": "semantic", "input_hw": [64, 96], "classes": ["background", "person", "other"],
+            "dynamic": True, "name": "people-ids"}
+    model = make_semantic_onnx(tmp_path / "ids.onnx", spec=spec, pool=1, output="ids")
+    src = _save(tmp_path, person_photo)
+    assert main(["predict", str(src), "--model", str(model), "--out", str(tmp_path / "o"), "--cutout"]) == 0
+    alpha = np.array(Image.open(tmp_path / "o" / "photo_cutout.png"))[..., 3]
+    mask = np.array(Image.open(tmp_path / "o" / "photo_mask.png"))
+    assert ((alpha >= 128) == (mask == 1)).mean() > 0.99
+    assert alpha[40:90, 60:100].min() == 255 and alpha[:20].max() == 0

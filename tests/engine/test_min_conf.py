@@ -51,7 +51,7 @@ def test_min_conf_out_of_range_is_refused(bad: float) -> None:
         pw.Segmenter(threads=1, min_conf=bad)
 
 
-def test_cli_summary_warns_when_most_pixels_are_low_confidence(tmp_path, capsys) -> None:  # noqa: ANN001
+def test_cli_summary_warns_when_most_pixels_are_low_confidence(tmp_path, capsys) -> None:
     assert main(["predict", ASSET, "--out", str(tmp_path), "--min-conf", "0.999", "--threads", "1"]) == 0
     out = capsys.readouterr().out
     assert "below --min-conf" in out

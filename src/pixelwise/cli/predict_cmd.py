@@ -107,12 +107,14 @@ def run(args: argparse.Namespace) -> int:
         from ..errors import InputError
 
         raise InputError(f"--alpha must be between 0 and 1, got {args.alpha}")
-    seg = segmenter_from_args(args, confidence=args.confidence or wants_effects(args))
+    seg = segmenter_from_args(args, confidence=args.confidence)
+    # soft cut-out edges come from the probabilities, where the model has them (class-id models: hard edges)
+    per_call = {"confidence": True} if wants_effects(args) and seg.spec.gives_confidence else {}
     used: set[str] = set()
     failed: list[PixelwiseError] = []
     done = 0
     t_start = time.perf_counter()
-    for source, outcome in seg.predict_many(args.sources, recursive=args.recursive):
+    for source, outcome in seg.predict_many(args.sources, recursive=args.recursive, **per_call):
         if isinstance(outcome, PixelwiseError):
             failed.append(outcome)
             print(f"pixelwise: error: {outcome}", file=sys.stderr)
