@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import cv2
 import numpy as np
 
 __all__ = [
@@ -108,6 +107,8 @@ def components(semantic: np.ndarray, class_ids: tuple[int, ...], min_area: int =
     areas (N,) int64)``: ``labels`` holds 1..N for the regions kept, 0 elsewhere, so masks
     can be made on demand (``labels == i + 1``) instead of materialising N full masks.
     """
+    import cv2  # lazy: a Result is usable without OpenCV loaded
+
     h, w = semantic.shape
     labels = np.zeros((h, w), dtype=np.int32)
     boxes, ids, areas = [], [], []
@@ -150,6 +151,8 @@ def mask_to_polygons(mask: np.ndarray, min_points: int = 3, epsilon: float = 0.0
 
     ``epsilon`` > 0 simplifies each polygon (Douglas-Peucker, in pixels).
     """
+    import cv2
+
     contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     polys = []
     for c in contours:
@@ -162,6 +165,8 @@ def mask_to_polygons(mask: np.ndarray, min_points: int = 3, epsilon: float = 0.0
 
 def polygons_to_mask(polygons: list[np.ndarray], hw: tuple[int, int]) -> np.ndarray:
     """Fill (K, 2) (x, y) polygons into an (H, W) bool mask."""
+    import cv2
+
     mask = np.zeros(hw, dtype=np.uint8)
     pts = [np.round(np.asarray(p, dtype=np.float64)).astype(np.int32).reshape(-1, 1, 2) for p in polygons]
     if pts:

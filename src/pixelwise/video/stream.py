@@ -10,11 +10,13 @@ import itertools
 import os
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from ..errors import InputError
-from ..io.video import Frame, FrameSource
 from .pipeline import Pipeline, PipelineStats, sequential
+
+if TYPE_CHECKING:
+    from ..io.video import Frame, FrameSource
 
 __all__ = ["Stream", "StreamDefaults", "STREAM_DEFAULTS", "resolve_workers", "threads_per_worker", "usable_cores"]
 
