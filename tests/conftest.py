@@ -73,7 +73,7 @@ def colour_image() -> np.ndarray:
     return img
 
 
-def run_cli(*args: str, cwd=None, timeout: float = 300):  # noqa: ANN201
+def run_cli(*args: str, cwd=None, timeout: float = 300):
     """Run ``python -m pixelwise ARGS`` in a subprocess (as a user would)."""
     import subprocess
     import sys
@@ -100,7 +100,7 @@ def default_model_path() -> Path:
 
     try:
         return resolve_model("default")
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         pytest.fail(f"the embedded default model is missing: {exc}")
 
 

@@ -33,7 +33,7 @@ MAX_INPUT_PIXELS = 4096 * 4096  # the pixel budget of a model input size (imgsz)
 ALIASES = {"imgsz": "input_hw", "tile": "tile_hw"}  # the Segmenter's keyword names
 
 
-def _cli(flag: str, kind: str, help: str, metavar: str | None = None, api: str | None = None  # noqa: A002
+def _cli(flag: str, kind: str, help: str, metavar: str | None = None, api: str | None = None
          ) -> dict[str, Any]:
     """How the CLI spells a field: its flag, the kind of value (size, classes, float, int, switch), help."""
     return {"flag": flag, "kind": kind, "help": help, "metavar": metavar, "api": api}

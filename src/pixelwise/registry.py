@@ -65,7 +65,7 @@ def download(entry: ModelEntry, dest_dir: Path | None = None, timeout: float = 6
     dest_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest_dir)
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(entry.url, timeout=timeout) as response:  # noqa: S310
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(entry.url, timeout=timeout) as response:
             shutil.copyfileobj(response, out)
         got = _sha256(Path(tmp))
         if got != entry.sha256:

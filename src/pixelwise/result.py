@@ -303,7 +303,7 @@ class Result:
 
         return to_labelme(self, path)
 
-    def to_coco_panoptic(self, image_id: int = 1, file_name: str | None = None) -> Any:  # noqa: ANN401
+    def to_coco_panoptic(self, image_id: int = 1, file_name: str | None = None) -> Any:
         """COCO panoptic form of ``panoptic()``: ``.png`` (H, W, 3) uint8 (id = R + 256 G + 256^2 B)
         and ``.doc`` (images, annotations with segments_info, categories with isthing); writes nothing."""
         from .data.panoptic_format import to_coco_panoptic

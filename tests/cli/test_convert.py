@@ -97,8 +97,8 @@ GOOD_YAML = "format: masks\nroot: .\nval: images\nclasses: [bg, car]\n"
 NAN = float("nan")
 
 
-def _set(path: str, value):  # noqa: ANN001, ANN202 - edit one leaf of a COCO document: "images.0.height"
-    def edit(doc):  # noqa: ANN001, ANN202
+def _set(path: str, value):  # edit one leaf of a COCO document: "images.0.height"
+    def edit(doc):
         *keys, last = path.split(".")
         node = doc
         for k in keys:
@@ -221,7 +221,7 @@ def test_bad_input_is_exit_2_with_one_line_naming_the_file(tmp_path, capsys, nam
     assert "unreadable" not in lines[0], "caught by the last-resort net, not by a validator"
 
 
-def _build(build, root: Path, kwargs: dict) -> tuple[Path, Path]:  # noqa: ANN001
+def _build(build, root: Path, kwargs: dict) -> tuple[Path, Path]:
     root.mkdir()
     return build(root, **kwargs)
 

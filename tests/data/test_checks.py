@@ -84,7 +84,7 @@ def test_files_that_are_not_regular_or_not_utf8(tmp_path):
         checks.load_json(tmp_path / "deep.json")
 
 
-def _leaves(node, path=()):  # noqa: ANN001, ANN202
+def _leaves(node, path=()):
     if isinstance(node, dict):
         for k, v in node.items():
             yield from _leaves(v, (*path, k))
@@ -95,7 +95,7 @@ def _leaves(node, path=()):  # noqa: ANN001, ANN202
         yield path
 
 
-def _replaced(doc, path, value):  # noqa: ANN001, ANN202
+def _replaced(doc, path, value):
     doc = json.loads(json.dumps(doc))
     node = doc
     for k in path[:-1]:
@@ -104,7 +104,7 @@ def _replaced(doc, path, value):  # noqa: ANN001, ANN202
     return doc
 
 
-def _assert_clean(cfg, named: str) -> int:  # noqa: ANN001
+def _assert_clean(cfg, named: str) -> int:
     """read_split either works or raises a DatasetError naming the file; never any other exception."""
     try:
         for s in read_split(cfg, "val").samples:
@@ -176,7 +176,7 @@ def test_the_last_resort_net_names_the_file(tmp_path, monkeypatch, capsys):
     Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "images" / "a.png")
     (tmp_path / "d.yaml").write_text("format: yolo\nroot: .\nval: images\nclasses: [a]\n")
 
-    def broken(*args):  # noqa: ANN002, ANN202 - a reader bug nobody foresaw
+    def broken(*args):  # a reader bug nobody foresaw
         raise KeyError("surprise")
 
     monkeypatch.setattr(yolo, "read", broken)

@@ -36,7 +36,7 @@ def http_server(handle: Callable[[http.server.BaseHTTPRequestHandler], None]) ->
     """Serve GET requests with ``handle`` on 127.0.0.1; yields the base URL (``http://127.0.0.1:PORT``)."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             try:
                 handle(self)
             except (BrokenPipeError, ConnectionResetError):

@@ -18,7 +18,7 @@ from pixelwise.serve.protocol import uvicorn_config  # noqa: E402
 class LiveServer:
     """The app on 127.0.0.1 with the uvicorn settings of ``pixelwise serve`` (head deadlines, h11 limits)."""
 
-    def __init__(self, app, config: ServeConfig = ServeConfig()) -> None:  # noqa: ANN001
+    def __init__(self, app, config: ServeConfig = ServeConfig()) -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]

@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import run_cli
 
 
-def _one_line_error(result) -> str:  # noqa: ANN001
+def _one_line_error(result) -> str:
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
     assert "Traceback" not in result.stderr
@@ -67,7 +67,7 @@ def test_models_are_loaded_at_start_so_a_deleted_file_is_still_served(tmp_path, 
             proc.communicate(timeout=30)
 
 
-def _check_deleted_model_is_served(proc, rgb_model) -> None:  # noqa: ANN001
+def _check_deleted_model_is_served(proc, rgb_model) -> None:
     line = proc.stdout.readline()  # printed once the socket is bound: the real port
     assert "http://127.0.0.1:" in line, (line, proc.stderr.read() if proc.poll() is not None else "")
     url = line.split("http://", 1)[1].split("/", 1)[0]

@@ -23,7 +23,7 @@ def live(tmp_path_factory):
     server.stop()
 
 
-def _post(live, query: str, data: bytes = b"") -> httpx.Response:  # noqa: ANN001
+def _post(live, query: str, data: bytes = b"") -> httpx.Response:
     return httpx.post(f"{live.url}/v1/segment?{query}", content=data or SAMPLE.read_bytes(),
                       headers={"Content-Type": "image/jpeg"}, timeout=60)
 

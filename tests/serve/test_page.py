@@ -67,7 +67,7 @@ def test_docs_render_offline(server, browser):
 
     outside = []
 
-    def only_local(route) -> None:  # noqa: ANN001
+    def only_local(route) -> None:
         if urlsplit(route.request.url).netloc == urlsplit(server.url).netloc:
             route.continue_()
         else:

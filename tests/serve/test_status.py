@@ -44,7 +44,7 @@ def test_an_image_error_raised_inside_the_worker_is_mapped_by_type(server, monke
     """An error with a misleading message reaches the client with the status of its type."""
     import pixelwise.serve.app as app_module
 
-    def fake_decode(data, name, max_pixels):  # noqa: ANN001, ANN202, ARG001
+    def fake_decode(data, name, max_pixels):
         raise errors.ImageTooLargeError("not an image (the words of another error)")
 
     monkeypatch.setattr(app_module, "decode_image", fake_decode)
@@ -69,7 +69,7 @@ def test_framework_errors_have_the_same_one_line_shape(server, method, path, sta
 def test_a_server_bug_is_a_json_500_not_a_bare_page(server, monkeypatch):
     import pixelwise.serve.app as app_module
 
-    def broken(data, name, max_pixels):  # noqa: ANN001, ANN202, ARG001
+    def broken(data, name, max_pixels):
         raise KeyError("a bug")
 
     monkeypatch.setattr(app_module, "decode_image", broken)
@@ -90,7 +90,7 @@ def test_server_settings_are_checked():
 def test_an_inference_failure_names_the_model(server, monkeypatch):
     from pixelwise.segmenter import Segmenter
 
-    def broken(self, image, path=None, **options):  # noqa: ANN001, ANN202, ARG001
+    def broken(self, image, path=None, **options):
         raise RuntimeError("[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION : Non-zero status code\nsecond line")
 
     monkeypatch.setattr(Segmenter, "predict_array", broken)

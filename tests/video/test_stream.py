@@ -68,7 +68,7 @@ class FlakyCapture:
         self.ok = FlakyCapture.opened <= 1 + reopen_ok
         self.left = good if FlakyCapture.opened == 1 else 2
 
-    def isOpened(self):  # noqa: N802 - OpenCV's name
+    def isOpened(self):  # OpenCV's name
         return self.ok
 
     def read(self):

@@ -41,10 +41,10 @@ class Adapter(Protocol):
     def accepts(output_shapes: list[tuple]) -> bool: ...
 
     @staticmethod
-    def from_metadata(session: Any) -> ModelSpec | None: ...  # noqa: ANN401
+    def from_metadata(session: Any) -> ModelSpec | None: ...
 
     @staticmethod
-    def check(session: Any, spec: ModelSpec) -> ModelSpec: ...  # noqa: ANN401
+    def check(session: Any, spec: ModelSpec) -> ModelSpec: ...
 
     @staticmethod
     def explain(spec: ModelSpec) -> str: ...
@@ -55,4 +55,4 @@ class Adapter(Protocol):
 
     @staticmethod
     def postprocess(outputs: dict[str, np.ndarray], transform: letterbox.Transform, spec: ModelSpec,
-                    **options: Any) -> Decoded: ...  # noqa: ANN401
+                    **options: Any) -> Decoded: ...

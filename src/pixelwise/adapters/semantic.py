@@ -36,7 +36,7 @@ def is_integer_dtype(dtype: str) -> bool:
     return "int" in str(dtype)
 
 
-def main_output(outputs: Any) -> Any:  # noqa: ANN401 (TensorInfo-like objects)
+def main_output(outputs: Any) -> Any:  # TensorInfo-like objects
     """The output that carries the prediction: ``logits`` if named so, else the first."""
     return next((o for o in outputs if o.name == "logits"), outputs[0])
 
@@ -69,11 +69,11 @@ class SemanticAdapter:
         return len(shape) in (2, 3, 4)
 
     @staticmethod
-    def from_metadata(session: Any) -> ModelSpec | None:  # noqa: ANN401
+    def from_metadata(session: Any) -> ModelSpec | None:
         return None  # generic models are read from their signature (engine.model)
 
     @staticmethod
-    def check(session: Any, spec: ModelSpec) -> ModelSpec:  # noqa: ANN401
+    def check(session: Any, spec: ModelSpec) -> ModelSpec:
         out = main_output(session.outputs)
         ok = len(out.shape) == 4 or (is_integer_dtype(out.dtype) and len(out.shape) in (2, 3))
         if not ok:

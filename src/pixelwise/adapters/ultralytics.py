@@ -34,7 +34,7 @@ class UltralyticsMeta:
     keys: tuple[str, ...]  # which of KEYS the file carries
 
 
-def _literal(meta: dict[str, str], key: str, default: Any, source: str) -> Any:  # noqa: ANN401
+def _literal(meta: dict[str, str], key: str, default: Any, source: str) -> Any:
     if key not in meta:
         return default
     try:
@@ -66,7 +66,7 @@ def read_metadata(meta: dict[str, str], source: str = "model") -> UltralyticsMet
                            keys=tuple(k for k in KEYS if k in meta))
 
 
-def spec_from_metadata(um: UltralyticsMeta, adapter: str, input_shape: tuple, **fields: Any) -> ModelSpec:  # noqa: ANN401
+def spec_from_metadata(um: UltralyticsMeta, adapter: str, input_shape: tuple, **fields: Any) -> ModelSpec:
     """A spec for an Ultralytics export: letterbox, pixels / 255, names and size from the metadata."""
     dynamic = not all(isinstance(d, int) and d > 0 for d in input_shape[2:])
     return ModelSpec(adapter=adapter, input_hw=um.imgsz_hw, classes=um.classes, mean=(0.0, 0.0, 0.0),

@@ -171,7 +171,7 @@ class YoloSegAdapter:
         return o1[1] in (NUM_COEFFS, None) or isinstance(o1[1], str)
 
     @staticmethod
-    def from_metadata(session: Any) -> ModelSpec | None:  # noqa: ANN401 (a session: .metadata, .inputs)
+    def from_metadata(session: Any) -> ModelSpec | None:  # a session: .metadata, .inputs
         """A spec from Ultralytics' export metadata (``task: segment``, ``names``, ``imgsz``), if present."""
         um = read_metadata(session.metadata, session.source)
         if um is None or um.task != "segment":
@@ -179,7 +179,7 @@ class YoloSegAdapter:
         return spec_from_metadata(um, "yolo_seg", session.inputs[0].shape, things=um.classes)
 
     @staticmethod
-    def check(session: Any, spec: ModelSpec) -> ModelSpec:  # noqa: ANN401
+    def check(session: Any, spec: ModelSpec) -> ModelSpec:
         """The spec with its layout worked out from the outputs; ModelError if they do not fit."""
         shapes = [o.shape for o in session.outputs]
         if not YoloSegAdapter.accepts(shapes):

@@ -68,14 +68,14 @@ class YoloSemanticAdapter:
         return len(output_shapes) >= 1 and len(output_shapes[0]) in (2, 3, 4)
 
     @staticmethod
-    def from_metadata(session: Any) -> ModelSpec | None:  # noqa: ANN401
+    def from_metadata(session: Any) -> ModelSpec | None:
         um = read_metadata(session.metadata, session.source)
         if um is None or um.task != "semantic":
             return None
         return spec_from_metadata(um, "yolo_sem", session.inputs[0].shape, ignore_index=IGNORE_ID)
 
     @staticmethod
-    def check(session: Any, spec: ModelSpec) -> ModelSpec:  # noqa: ANN401
+    def check(session: Any, spec: ModelSpec) -> ModelSpec:
         out = main_output(session.outputs)
         shape = list(out.shape)
         ids = is_integer_dtype(out.dtype) and (len(shape) in (2, 3) or (len(shape) == 4 and shape[1] == 1))

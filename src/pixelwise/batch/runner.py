@@ -81,7 +81,7 @@ def _prepare_out(out: Path) -> None:
             raise InputError(f"{error}; the batch index must be a regular file (remove it)")
 
 
-def _close_quietly(engine, index: BatchIndex) -> None:  # noqa: ANN001
+def _close_quietly(engine, index: BatchIndex) -> None:
     """On the way out of a failure: stop the workers, keep what the index has, hide secondary errors."""
     engine.close()
     try:
@@ -113,7 +113,7 @@ def _previous(out: Path) -> dict[str, dict[str, Any]]:
     return {_as_key(k): r for k, r in read_index(out).items()}
 
 
-def _engine(config: BatchConfig, out: Path, paths: list[str]):  # noqa: ANN202 (a generator of records)
+def _engine(config: BatchConfig, out: Path, paths: list[str]):  # a generator of records
     from .engines import run_local, run_ray
 
     cores = os.cpu_count() or 1

@@ -79,7 +79,7 @@ def start_worker(config: WorkConfig) -> Callable[[str], dict[str, Any]]:
         return lambda source: {"path": source, **error}
 
 
-def _counts(res) -> dict[str, int]:  # noqa: ANN001
+def _counts(res) -> dict[str, int]:
     counts: dict[str, int] = {}
     for cid in res.instances.class_ids:
         name = res.names[cid]

@@ -71,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("pixelwise: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - last resort: one line, not a traceback
+    except Exception as exc:  # last resort: one line, not a traceback
         if args.debug:
             raise
         print(f"pixelwise: error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)

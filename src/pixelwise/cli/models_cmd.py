@@ -41,7 +41,7 @@ def describe(name: str) -> dict:
             "backend": _backend(path)}
 
 
-def _backend(path) -> dict | None:  # noqa: ANN001
+def _backend(path) -> dict | None:
     """The cached ``--backend auto`` choice on this machine (None until a first use measured it)."""
     from dataclasses import asdict
 

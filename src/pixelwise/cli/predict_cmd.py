@@ -34,7 +34,7 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     add_predict_options(p)  # --imgsz, --classes, --conf, ...: one flag per PredictOptions field
 
 
-def segmenter_from_args(args: argparse.Namespace, confidence: bool = False):  # noqa: ANN201
+def segmenter_from_args(args: argparse.Namespace, confidence: bool = False):
     from ..io.download import DEFAULT_URL_TIMEOUT_S
     from ..segmenter import Segmenter
 
@@ -75,7 +75,7 @@ def _unique_stem(path: str, used: set[str]) -> str:
     return candidate
 
 
-def _area_table(result) -> str:  # noqa: ANN001
+def _area_table(result) -> str:
     rows = [f"  {'class':<14}{'pixels':>10}{'share':>9}"]
     for name, a in result.areas().items():
         rows.append(f"  {name:<14}{a['pixels']:>10}{a['fraction'] * 100:>8.1f}%")
@@ -89,7 +89,7 @@ def _area_table(result) -> str:  # noqa: ANN001
     return "\n".join(rows)
 
 
-def _write_outputs(result, out: Path, stem: str, alpha: float, masks: str) -> list[Path]:  # noqa: ANN001
+def _write_outputs(result, out: Path, stem: str, alpha: float, masks: str) -> list[Path]:
     from ..io.image import write_image
     from ..io.sinks import write_json, write_mask
 

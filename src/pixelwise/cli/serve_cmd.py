@@ -20,7 +20,7 @@ def _port(text: str) -> int:
     return int(text)
 
 
-def _count(minimum: int):  # noqa: ANN202 - an argparse type
+def _count(minimum: int):  # an argparse type
     def parse(text: str) -> int:
         if not text.strip().isdigit() or int(text) < minimum:
             raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {text!r}")

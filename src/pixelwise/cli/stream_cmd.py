@@ -57,11 +57,11 @@ class _StopRequest:
     first signal ends the stream (no more results, frames in flight dropped, the frame being
     written is finished), a second one only records itself and so the exit code."""
 
-    def __init__(self, stream) -> None:  # noqa: ANN001
+    def __init__(self, stream) -> None:
         self.stream = stream
         self.signals: list[int] = []
 
-    def __call__(self, signum: int, frame: object) -> None:  # noqa: ARG002
+    def __call__(self, signum: int, frame: object) -> None:
         self.signals.append(signum)
         self.stream.stop()
 
@@ -73,7 +73,7 @@ class _StopRequest:
         return 128 + self.signals[1] if len(self.signals) > 1 else 0
 
 
-def _stats_line(n: int, t0: float, stream, skipped: int) -> str:  # noqa: ANN001
+def _stats_line(n: int, t0: float, stream, skipped: int) -> str:
     fps = n / max(time.perf_counter() - t0, 1e-9)
     per = stream.stats.per_frame_ms()
     parts = [f"frames {n}", f"fps {fps:.1f}"]
@@ -93,7 +93,7 @@ def _check(args: argparse.Namespace) -> int:
     return resolve_workers(args.workers, dual_buffer=not args.sequential, in_order=bool(args.smooth))
 
 
-def _show(overlay, n: int, t0: float) -> bool:  # noqa: ANN001
+def _show(overlay, n: int, t0: float) -> bool:
     """One frame in the window; False when the user quits (q or Esc)."""
     import cv2
 
@@ -135,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     return _report(args, stream, stop, old, quit_, t0)
 
 
-def _loop(args: argparse.Namespace, stream, server, stop: _StopRequest, t0: float) -> bool:  # noqa: ANN001
+def _loop(args: argparse.Namespace, stream, server, stop: _StopRequest, t0: float) -> bool:
     """Show/serve each result and print stats; True if the user quit the window."""
     last = t0
     results = iter(stream)
@@ -157,7 +157,7 @@ def _loop(args: argparse.Namespace, stream, server, stop: _StopRequest, t0: floa
         results.close()  # stops and joins the pipeline; the order thread finalises the video
 
 
-def _report(args: argparse.Namespace, stream, stop: _StopRequest, old: dict, quit_: bool,  # noqa: ANN001
+def _report(args: argparse.Namespace, stream, stop: _StopRequest, old: dict, quit_: bool,
             t0: float) -> int:
     if stop.requested:
         # the process is ending: later signals change nothing (Python's shutdown puts back the

@@ -60,7 +60,7 @@ def _read_map_file(path: Path) -> dict[str, str]:
             doc = yaml.safe_load(text)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise OptionError(f"{path}: cannot read the things map ({str(exc).splitlines()[0]})") from None
-    except Exception as exc:  # noqa: BLE001 (yaml.YAMLError without importing yaml eagerly)
+    except Exception as exc:  # yaml.YAMLError without importing yaml eagerly
         raise OptionError(f"{path}: invalid YAML in the things map ({str(exc).splitlines()[0]})") from None
     if not isinstance(doc, dict):
         raise OptionError(f"{path}: expected a mapping of thing: class names, got {type(doc).__name__}")

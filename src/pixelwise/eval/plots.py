@@ -22,7 +22,7 @@ def plotting_available() -> bool:
         return False
 
 
-def _save(fig, path: Path) -> Path:  # noqa: ANN001
+def _save(fig, path: Path) -> Path:
     from matplotlib import pyplot as plt
 
     from ..io.image import atomic_write_bytes

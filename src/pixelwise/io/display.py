@@ -17,7 +17,7 @@ def gui_available() -> bool:
 
     try:
         info = cv2.getBuildInformation()
-    except Exception:  # noqa: BLE001
+    except Exception:
         return False
     gui_line = [ln for ln in info.splitlines() if ln.strip().startswith("GUI:")]
     return bool(gui_line) and "NONE" not in gui_line[0].upper()

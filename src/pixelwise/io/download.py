@@ -69,11 +69,11 @@ def _opener(socks: _Sockets) -> urllib.request.OpenerDirector:
         return Connection
 
     class Http(urllib.request.HTTPHandler):
-        def http_open(self, req):  # noqa: ANN001, ANN202
+        def http_open(self, req):
             return self.do_open(tracked(http.client.HTTPConnection), req)
 
     class Https(urllib.request.HTTPSHandler):
-        def https_open(self, req):  # noqa: ANN001, ANN202
+        def https_open(self, req):
             return self.do_open(tracked(http.client.HTTPSConnection), req, context=self._context)
 
     return urllib.request.build_opener(Http, Https)
@@ -103,7 +103,7 @@ def fetch_url(url: str, timeout: float = DEFAULT_URL_TIMEOUT_S, max_bytes: int =
     start = time.monotonic()
     timer.start()
     try:
-        with _opener(socks).open(url, timeout=timeout) as response:  # noqa: S310 (a URL the user gave)
+        with _opener(socks).open(url, timeout=timeout) as response:  # a URL the user gave
             data = _read_body(response, url, max_bytes)
     except DownloadError:
         raise

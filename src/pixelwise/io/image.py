@@ -182,7 +182,7 @@ def decode_image(data: bytes, name: str = "<bytes>", max_pixels: int = DEFAULT_M
     return _pil_to_rgb(img)
 
 
-def _pil_to_rgb(img) -> np.ndarray:  # noqa: ANN001 (PIL image)
+def _pil_to_rgb(img) -> np.ndarray:  # PIL image
     mode = img.mode
     if mode in ("I;16", "I;16B", "I;16L", "I"):
         arr = np.asarray(img)

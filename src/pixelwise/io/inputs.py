@@ -92,7 +92,7 @@ def _parquet_entries(path: Path) -> list[str]:
         raise InputError(f"{path}: reading Parquet manifests needs pyarrow (pip install pyarrow)") from None
     try:
         table = pq.read_table(path)
-    except Exception as exc:  # noqa: BLE001 - pyarrow raises ArrowInvalid, OSError, ...: one line naming the file
+    except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ...: one line naming the file
         raise InputError(f"{path}: not a readable Parquet manifest ({type(exc).__name__}: {exc})") from None
     column = _table_column(path, table.column_names)
     return [str(v) for v in table.column(column).to_pylist() if v]

@@ -42,7 +42,7 @@ class MjpegServer:
             def log_message(self, *args: object) -> None:  # quiet
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 if self.path == "/":
                     self._send(200, "text/html", PAGE)
                 elif self.path == "/frame.jpg":

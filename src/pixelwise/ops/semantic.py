@@ -73,7 +73,7 @@ def upsample_argmax(logits: np.ndarray, out_hw: tuple[int, int], num_classes: in
     return out
 
 
-def _running_argmax(planes, hw: tuple[int, int], dtype: type) -> np.ndarray:  # noqa: ANN001 (iterable)
+def _running_argmax(planes, hw: tuple[int, int], dtype: type) -> np.ndarray:  # iterable
     """Argmax over an iterable of (H, W) float planes; ties go to the lower id, as ``np.argmax``."""
     it = iter(planes)
     best = np.array(next(it), dtype=np.float32, copy=True)

@@ -94,34 +94,34 @@ def _add_error_handlers(app: FastAPI) -> None:
     """Every error answer is ``{"error": {"status": N, "message": "one line"}}``."""
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:  # noqa: ARG001
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         return _error(422, _validation_message(exc))
 
     @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:  # noqa: ARG001
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         return _error(exc.status_code, str(exc.detail), dict(exc.headers or {}))
 
     @app.exception_handler(Exception)
-    async def server_bug(request: Request, exc: Exception) -> JSONResponse:  # noqa: ARG001
+    async def server_bug(request: Request, exc: Exception) -> JSONResponse:
         first = (str(exc).splitlines() or [""])[0][:200]
         return _error(500, f"internal error ({type(exc).__name__}: {first}); the server log has the details")
 
     @app.exception_handler(ApiError)
-    async def api_error(request: Request, exc: ApiError) -> JSONResponse:  # noqa: ARG001
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
         return _error(exc.status, exc.message, exc.headers)
 
     @app.exception_handler(PixelwiseError)
-    async def pixelwise_error(request: Request, exc: PixelwiseError) -> JSONResponse:  # noqa: ARG001
+    async def pixelwise_error(request: Request, exc: PixelwiseError) -> JSONResponse:
         return _error(status_for(exc), str(exc))
 
     @app.exception_handler(MemoryError)
-    async def memory_error(request: Request, exc: MemoryError) -> JSONResponse:  # noqa: ARG001
+    async def memory_error(request: Request, exc: MemoryError) -> JSONResponse:
         log.warning("out of memory for a request: %s", exc)
         return _error(503, "not enough memory for this request now; retry, or send a smaller image or imgsz",
                       {"Retry-After": "5"})
 
     @app.exception_handler(ClientGone)
-    async def client_gone(request: Request, exc: ClientGone) -> Response:  # noqa: ARG001
+    async def client_gone(request: Request, exc: ClientGone) -> Response:
         log.info("%s", exc)
         return Response(status_code=400)  # nobody reads it: the connection is gone
 
@@ -138,7 +138,7 @@ def _parse_imgsz(text: str | None, budget: int) -> tuple[int, int] | None:
     return int(h), int(w)
 
 
-def _options(seg: Any, hw: tuple[int, int] | None, classes: str | None) -> dict[str, Any]:  # noqa: ANN401
+def _options(seg: Any, hw: tuple[int, int] | None, classes: str | None) -> dict[str, Any]:
     """The request's prediction options, checked by the library's one validation layer (OptionError -> 422)."""
     opts: dict[str, Any] = {}
     if hw is not None:
@@ -184,7 +184,7 @@ def create_app(pool: ModelPool, config: ServeConfig = ServeConfig()) -> FastAPI:
     slots = threading.BoundedSemaphore(config.workers + config.queue)
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI):  # noqa: ANN202, ARG001
+    async def lifespan(app: FastAPI):
         yield
         executor.shutdown(wait=False, cancel_futures=True)
 
@@ -204,7 +204,7 @@ def create_app(pool: ModelPool, config: ServeConfig = ServeConfig()) -> FastAPI:
         classes: str | None = Query(None, description="keep only these classes (ids or names, comma-separated)"),
         output: Literal["json", "overlay", "mask"] = Query("json"),
         masks: Literal["rle", "polygons", "none"] = Query("rle", description="instance masks in JSON"),
-        format: Literal["png", "jpeg"] = Query("png", description="overlay image format"),  # noqa: A002
+        format: Literal["png", "jpeg"] = Query("png", description="overlay image format"),
         mask_png: bool = Query(False, description="JSON: add the class-id mask as base64 PNG"),
     ) -> Response:
         t0 = time.perf_counter()
@@ -228,7 +228,7 @@ def create_app(pool: ModelPool, config: ServeConfig = ServeConfig()) -> FastAPI:
     return app
 
 
-def _predict(seg, image: Any, name: str, opts: dict[str, Any]) -> Any:  # noqa: ANN001, ANN401
+def _predict(seg, image: Any, name: str, opts: dict[str, Any]) -> Any:
     """``seg.predict_array``; a failure that is not ours names the model (500, traceback in the log)."""
     try:
         return seg.predict_array(image, name, **opts)
@@ -241,7 +241,7 @@ def _predict(seg, image: Any, name: str, opts: dict[str, Any]) -> Any:  # noqa: 
         raise PixelwiseRuntimeError(f"model {model} failed on this image ({type(exc).__name__}: {first})") from None
 
 
-def _work(seg, data: bytes, name: str, config: ServeConfig, opts: dict[str, Any], output: str, masks: str,  # noqa: ANN001
+def _work(seg, data: bytes, name: str, config: ServeConfig, opts: dict[str, Any], output: str, masks: str,
           fmt: str, alpha: float, mask_png: bool) -> tuple[bytes, str, dict[str, float]]:
     import json
 

@@ -58,7 +58,7 @@ class ModelPool:
                 raise ModelUnavailable(f"model {name!r} is unavailable: {failed[1]}")
             try:
                 seg = Segmenter(self.sources[name], threads=self.threads)
-            except Exception as exc:  # noqa: BLE001 - any load failure makes the model unavailable
+            except Exception as exc:  # any load failure makes the model unavailable
                 reason = str(exc) if isinstance(exc, PixelwiseError) else f"{type(exc).__name__}: {exc}"
                 self._failed[name] = (time.monotonic(), reason.splitlines()[0] if reason else type(exc).__name__)
                 raise ModelUnavailable(f"model {name!r} is unavailable: {self._failed[name][1]}") from None

@@ -100,7 +100,7 @@ class DeadlineProtocol(H11Protocol):
         self.transport.close()
 
 
-def uvicorn_config(app: Any, host: str, port: int, head_timeout_s: float, write_timeout_s: float = 60.0,  # noqa: ANN401
+def uvicorn_config(app: Any, host: str, port: int, head_timeout_s: float, write_timeout_s: float = 60.0,
                    keep_alive_s: int = 5, log_level: str = "warning") -> uvicorn.Config:
     """The uvicorn settings of ``pixelwise serve``: h11 with deadlines, bounded heads, short keep-alive."""
     protocol = type("DeadlineProtocol", (DeadlineProtocol,), {"head_timeout_s": float(head_timeout_s),

@@ -20,7 +20,7 @@ from .nets.pwnet import PWNet, PWNetConfig
 __all__ = ["save_state", "load_state", "save_weights", "load_weights", "build_from_weights"]
 
 
-def _atomic(path: Path, write) -> Path:  # noqa: ANN001 (callable taking a temp path)
+def _atomic(path: Path, write) -> Path:  # callable taking a temp path
     """Let ``write`` fill a temporary file beside ``path``, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")

@@ -86,7 +86,7 @@ def _lr_at(cfg: TrainConfig, step: int, total: int, per_epoch: int) -> float:
     return cfg.lr * (1 - (step - warm) / max(total - warm, 1)) ** 0.9
 
 
-def _ema_fn(decay: float):  # noqa: ANN202
+def _ema_fn(decay: float):
     """EMA whose decay ramps up, (1 + t) / (10 + t) capped at ``decay``: early averages are
     not dominated by the random initial weights (and their BatchNorm statistics)."""
 

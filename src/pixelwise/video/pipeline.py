@@ -163,7 +163,7 @@ class Pipeline(Generic[T, R]):
                 elif not self._put(self._q_in, item):
                     return
             self._put(self._q_in, _END)
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+        except BaseException as exc:  # handed to the caller
             self._put(self._q_in, _Failure(exc))
 
     def _next_input(self) -> tuple[int, object] | None:
@@ -195,7 +195,7 @@ class Pipeline(Generic[T, R]):
                 t = time.perf_counter()
                 result = self.work(item)
                 self.stats.add("work", time.perf_counter() - t)
-            except BaseException as exc:  # noqa: BLE001
+            except BaseException as exc:
                 self._put(self._q_done, (-1, _Failure(exc)))
                 return
             if not self._put(self._q_done, (seq, result)):
@@ -239,12 +239,12 @@ class Pipeline(Generic[T, R]):
                 self.stats.finished += 1
                 if not self._put(self._q_out, item):
                     break
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             outcome = _Failure(exc)
         try:
             if self.end is not None:
                 self.end()
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             outcome = outcome if isinstance(outcome, _Failure) else _Failure(exc)
         self._put(self._q_out, outcome)
 
