@@ -78,3 +78,21 @@ def test_static_export_measures_its_score_at_its_own_size(cli, tmp_path):
         assert spec.scores["val_input_hw"] == [16, 24] and spec.scores["val_miou"] is not None
     _, unmeasured = load_model(tmp_path / "s.onnx")
     assert unmeasured.scores["val_miou"] is None
+
+
+def test_export_letterbox_for_photos(tmp_path):
+    """--resize letterbox: photos of any shape keep their aspect; the spec says so and predict uses it."""
+    from pixelwise.cli.main import main
+    from pixelwise.engine.model import load_model
+    from pixelwise.train.loop import TrainConfig, train
+
+    data = make_mask_dataset(tmp_path / "ds", n=4)
+    train(TrainConfig(data=data, out=tmp_path / "run", epochs=1, batch=2, crop_hw=(24, 32), threads=1,
+                      net={"c1": 8, "c2": 16, "c3": 32, "decoder": 16, "blocks2": 1, "blocks3": 2}), progress=False)
+    out = tmp_path / "m.onnx"
+    assert main(["export", str(tmp_path / "run" / "last.safetensors"), "--out", str(out), "--imgsz", "32x32",
+                 "--resize", "letterbox"]) == 0
+    _, spec = load_model(out)
+    assert spec.resize == "letterbox" and spec.input_hw == (32, 32)
+    assert main(["predict", str(data.parent / "val" / "images"), "--model", str(out), "--out",
+                 str(tmp_path / "p"), "--quiet"]) == 0

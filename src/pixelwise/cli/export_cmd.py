@@ -21,6 +21,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, help="output .onnx path")
     p.add_argument("--imgsz", type=hw, default=(360, 480), metavar="HxW", help="default input size (model is dynamic)")
     p.add_argument("--name", default="", help="model name stored in the spec")
+    p.add_argument("--resize", choices=("stretch", "letterbox"), default="stretch",
+                   help="how images meet the input size: stretch (road scenes) or letterbox (photos of any shape)")
     p.add_argument("--data", type=Path, default=None,
                    help="dataset YAML: calibrate INT8 on its train split, measure on its val split")
     p.add_argument("--int8", action="store_true",
@@ -56,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"export needs PyTorch and onnx: pip install 'pixelwise[train]' ({exc})") from None
     if args.int8 and args.data is None:
         raise InputError("--int8 needs --data (calibration images come from its train split)")
-    path = export_onnx(args.weights, args.out, args.static or args.imgsz, args.name, static=args.static is not None)
+    path = export_onnx(args.weights, args.out, args.static or args.imgsz, args.name, static=args.static is not None,
+                       spec_updates={"resize": args.resize} if args.resize != "stretch" else None)
     written = [path]
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
     if args.static and args.data is None:
