@@ -187,11 +187,19 @@ class Segmenter:
         (the weight of the past; needs one worker), which steadies flickering labels.
         ``track`` gives the objects ``instances.track_ids`` that stay the same from frame
         to frame (drawn as ``#id``).
+
+        Background effects of a person model (the video-call use): ``plot=BackgroundEffect(
+        blur=15, smooth=0.5)`` or ``BackgroundEffect(background=(0, 177, 64))`` (from
+        ``pixelwise.vis.background``) keeps the person and blurs or replaces the rest; the
+        matte is made in the worker threads and smoothed over frames in frame order, and
+        ``res.plotted`` (what ``out=`` writes) is the composited frame.
         """
         workers = resolve_workers(workers, dual_buffer=dual_buffer, in_order=bool(smooth))
         if smooth and workers > 1:
             raise InputError("smoothing needs the frames in order: use workers=1 with smooth")
         draw = drawer_for(plot, writing=out is not None)
+        if getattr(draw, "wants_confidence", False) and self.spec.gives_confidence:
+            options.setdefault("confidence", True)  # e.g. a BackgroundEffect's soft matte
         if smooth:
             options["output_filter"] = TemporalSmoother(smooth)
         predictor = self._stream_predictor(workers if dual_buffer else 1)

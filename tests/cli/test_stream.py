@@ -167,3 +167,119 @@ def test_a_second_signal_while_stopping_exits_128_plus_signal(rgb_model, tmp_pat
     assert proc.returncode in (128 + signal.SIGINT, 128 + signal.SIGTERM), (proc.returncode, err)
     assert "interrupted twice; output finalised" in out and "terminate called" not in err
     assert len(read_video(tmp_path / "out.mp4")) == _frames_written(out) > 0
+
+
+# -- background effects of a person model (--blur-background / --replace-background) ------------------------
+
+def _person_frame(k: int, hw=(72, 96)) -> np.ndarray:
+    """RGB frame k: a red background of vertical stripes, a green 'person' moving 1 px right per frame."""
+    img = np.zeros((*hw, 3), np.uint8)
+    img[:] = (220, 30, 30)
+    img[:, ::8] = img[:, 1::8] = img[:, 2::8] = img[:, 3::8] = (150, 20, 20)
+    img[16:60, 20 + k:52 + k] = (30, 210, 40)
+    return img
+
+
+def _person_video(path, n: int = 12):
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25.0, (96, 72))
+    for k in range(n):
+        writer.write(_person_frame(k)[..., ::-1].copy())
+    writer.release()
+    return path
+
+
+PERSON = (slice(20, 56), slice(34, 48))  # inside the person in every frame (moving and smoothed edges aside)
+BACKGROUND = (slice(0, 72), slice(76, 96))  # never near the person
+
+
+def _effect_frames(tmp_path, person_model, *effect):
+    from pixelwise.cli.main import main
+
+    src = _person_video(tmp_path / "call.avi")
+    out = tmp_path / "out.mp4"
+    code = main(["stream", str(src), "--model", str(person_model), "--out", str(out), "--threads", "1",
+                 "--stats-every", "100", *effect])
+    assert code == 0
+    return read_video(src), read_video(out)
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_stream_blur_background_keeps_the_person_and_blurs_the_rest(tmp_path, person_model, workers, capsys):
+    frames_in, frames_out = _effect_frames(tmp_path, person_model, "--blur-background", "4", "--workers", workers)
+    assert len(frames_out) == len(frames_in) == 12
+    assert "12 frame(s) segmented" in capsys.readouterr().out
+    for k, (a, b) in enumerate(zip(frames_in, frames_out)):
+        diff = np.abs(a[PERSON].astype(int) - b[PERSON].astype(int))
+        assert diff.mean() < 4, (k, diff.mean())  # the person's pixels, up to the mp4 codec's loss
+        stripes_in = a[BACKGROUND][..., 0].astype(float).std(axis=1).mean()
+        stripes_out = b[BACKGROUND][..., 0].astype(float).std(axis=1).mean()
+        assert stripes_in > 25 and stripes_out < stripes_in / 4, (k, stripes_in, stripes_out)
+        assert b[BACKGROUND][..., 0].mean() > 150  # still the (blurred) red scene, not a colour
+
+
+def test_stream_replace_background_with_a_colour(tmp_path, person_model):
+    frames_in, frames_out = _effect_frames(tmp_path, person_model, "--replace-background", "#0000ff",
+                                           "--matte-smooth", "0.7")
+    assert len(frames_out) == 12
+    for a, b in zip(frames_in, frames_out):
+        assert np.abs(a[PERSON].astype(int) - b[PERSON].astype(int)).mean() < 4
+        bg = b[BACKGROUND].reshape(-1, 3).astype(int)
+        assert np.abs(bg - (0, 0, 255)).mean() < 8
+
+
+def test_stream_replace_background_with_an_image(tmp_path, person_model):
+    from PIL import Image
+
+    Image.fromarray(np.full((30, 40, 3), (250, 250, 0), np.uint8)).save(tmp_path / "beach.png")
+    _, frames_out = _effect_frames(tmp_path, person_model, "--replace-background", str(tmp_path / "beach.png"))
+    assert np.abs(frames_out[5][BACKGROUND].reshape(-1, 3).astype(int) - (250, 250, 0)).mean() < 8
+
+
+def test_matte_smoothing_steadies_a_flickering_edge(person_model):
+    """A frame whose person is briefly missing: with smoothing the matte keeps half of it."""
+    import pixelwise as pw
+    from pixelwise.io.video import Frame, FrameSource
+    from pixelwise.vis.background import BackgroundEffect
+
+    class Frames(FrameSource):  # a person, no person, a person again
+        def frames(self):  # noqa: ANN202
+            gone = _person_frame(0)
+            gone[16:60, 20:52] = (220, 30, 30)
+            for k, image in enumerate((_person_frame(0), gone, _person_frame(0))):
+                yield Frame(k, k / 25.0, image)
+
+    seg = pw.Segmenter(person_model, threads=1)
+    raw = [r.plotted for r in seg.stream(Frames(), plot=BackgroundEffect(background=(0, 0, 255), smooth=0.0))]
+    smoothed = [r.plotted for r in seg.stream(Frames(), plot=BackgroundEffect(background=(0, 0, 255), smooth=0.5))]
+    assert (raw[1][PERSON] == (0, 0, 255)).all()  # unsmoothed: the person vanished
+    assert smoothed[1][PERSON][..., 2].astype(int).mean() < 200  # smoothed: half of him is still there
+    assert np.array_equal(smoothed[0][PERSON], _person_frame(0)[PERSON])
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--cutout", "--out", "o.mp4"], "--cutout is for photos"),
+    (["--blur-background", "0", "--out", "o.mp4"], "--blur-background SIGMA must be > 0"),
+    (["--blur-background"], "add one of them"),
+    (["--blur-background", "--replace-background", "white", "--out", "o.mp4"], "choose one"),
+    (["--replace-background", "reddish", "--out", "o.mp4"], "--replace-background: expected a colour"),
+    (["--replace-background", "nope.jpg", "--out", "o.mp4"], "nope.jpg: no such image file"),
+    (["--blur-background", "--matte-smooth", "1", "--out", "o.mp4"], "--matte-smooth must be in [0, 1)"),
+])
+def test_bad_effect_options_exit_2_in_one_line(tmp_path, person_model, capsys, monkeypatch, args, message):
+    from pixelwise.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    src = _person_video(tmp_path / "call.avi", 2)
+    assert main(["stream", str(src), "--model", str(person_model), *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err, err
+    assert not (tmp_path / "o.mp4").exists()
+
+
+def test_an_effect_needs_a_person_class(tmp_path, rgb_model, capsys):
+    from pixelwise.cli.main import main
+
+    src = _person_video(tmp_path / "call.avi", 2)
+    assert main(["stream", str(src), "--model", str(rgb_model), "--blur-background", "--out",
+                 str(tmp_path / "o.mp4")]) == 2
+    assert "no person class (red, green, blue)" in capsys.readouterr().err

@@ -93,3 +93,26 @@ def test_alpha_smoother_averages_over_frames() -> None:
     assert smooth(np.zeros((3, 3), np.float32)).shape == (3, 3)  # a new size restarts
     with pytest.raises(InputError):
         AlphaSmoother(1.0)
+
+
+def test_background_effect_refuses_bad_settings_and_models_without_a_person() -> None:
+    from pixelwise.vis.background import BackgroundEffect
+
+    for kwargs in ({}, {"blur": 5, "background": (0, 0, 0)}, {"blur": 0}, {"blur": "5"},
+                   {"background": np.zeros((4, 4), np.uint8)}, {"blur": 5, "smooth": 1.0}):
+        with pytest.raises(InputError):
+            BackgroundEffect(**kwargs)
+    effect = BackgroundEffect(blur=5)
+    effect.check(("background", "person"))
+    with pytest.raises(InputError, match="no person class"):
+        effect.check(("red", "green", "blue"))
+
+
+def test_background_effect_in_your_own_loop_matches_the_one_shot_composite(person_model, person_photo) -> None:
+    from pixelwise.vis.background import BackgroundEffect
+
+    res = _result(person_model, person_photo)
+    effect = BackgroundEffect(background=(0, 0, 255), smooth=0.5)
+    first = effect(res)
+    assert np.array_equal(first, res.composite(background=(0, 0, 255)))  # first frame: nothing to smooth
+    assert np.array_equal(effect(res, effect.prepare(res)), first)  # a still scene stays the same

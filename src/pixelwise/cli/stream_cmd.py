@@ -23,9 +23,10 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..video.stream import STREAM_DEFAULTS, resolve_workers, threads_per_worker
+from .effects import add_stream_effect_options, stream_effect
 from .predict_cmd import add_model_options, segmenter_from_args
 
-STAGES = ("capture", "infer", "draw", "track", "encode", "masks")
+STAGES = ("capture", "infer", "matte", "draw", "track", "encode", "masks")
 EPILOG = ("Stopping: the first Ctrl-C/SIGTERM stops after the frame being written, finalises the video and "
           "exits 0; a second one still finalises the video and exits 128 + the signal (130 SIGINT, 143 SIGTERM).")
 
@@ -47,6 +48,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--track", action="store_true", help="stable object ids across frames (shown as #id)")
     p.add_argument("--smooth", type=float, default=0.0, metavar="A",
                    help="temporal smoothing of class probabilities, weight of the past in [0, 1) (e.g. 0.6)")
+    add_stream_effect_options(p)
     p.add_argument("--stats-every", type=float, default=2.0, metavar="S", help="print a stats line every S seconds")
     p.set_defaults(run=run)
 
@@ -113,13 +115,16 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--show: {NO_GUI_HINT}")
     server_addr = parse_host_port(args.serve) if args.serve else None
     workers = _check(args)
+    effect = stream_effect(args)  # --blur-background / --replace-background, checked before loading
     if workers > 1 and args.threads == 0:
         args.threads = threads_per_worker(workers)
     seg = segmenter_from_args(args)
     drawn = bool(args.out or args.show or server_addr)
+    if effect is not None:
+        effect.check(seg.names)  # a model without a person class: one line, exit 2
     stream = seg.stream(args.source, every=args.every, max_frames=args.max_frames, dual_buffer=not args.sequential,
                         smooth=args.smooth, track=args.track, workers=workers,
-                        plot={"alpha": args.alpha, "legend": True} if drawn else False, out=args.out,
+                        plot=effect or ({"alpha": args.alpha, "legend": True} if drawn else False), out=args.out,
                         save_masks=args.save_masks)
     server = MjpegServer(*server_addr) if server_addr else None
     if server:

@@ -3,7 +3,9 @@
 * ``work`` (the worker threads, several frames at once): inference, and the drawing
   (``plot``) when nothing before it must see the frames in order;
 * ``finish`` (the order thread, frame order): tracking, the drawing after tracking (the
-  labels show the track ids), writing the video (``out``) and the mask PNGs;
+  labels show the track ids) or a drawing that keeps state across frames (``in_order``, e.g. a
+  background effect with a smoothed matte; its ``prepare`` part runs in the workers), writing
+  the video (``out``) and the mask PNGs;
 * ``end`` (the order thread, once): finalising the video.
 
 The caller's loop then only gets finished results, made ahead into a bounded queue.
@@ -16,7 +18,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +78,14 @@ def _checked(drawing: object) -> np.ndarray:
     return drawing
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """A worker's result on its way to ``finish``: the Result and its ordered drawing's prepared part."""
+
+    result: Any
+    prepared: Any
+
+
 class FrameJob:
     """Per-frame work of a stream (see the module docstring).
 
@@ -93,6 +103,9 @@ class FrameJob:
                  masks_dir: str | os.PathLike[str] | None = None, stats: PipelineStats | None = None) -> None:
         self.predict = predict
         self.draw = draw if draw is not None or out is None else drawer_for(True, True)
+        # a drawing with state across frames (e.g. vis.background.BackgroundEffect) runs in frame order;
+        # its optional prepare(result) part runs in the worker threads
+        self.ordered_draw = bool(getattr(self.draw, "in_order", False))
         self.tracker = IouTracker() if track else None
         self.out = check_video_path(out) if out is not None else None
         self.fps = fps
@@ -103,7 +116,7 @@ class FrameJob:
     @property
     def in_order(self) -> bool:
         """Whether ``finish`` has anything to do."""
-        return self.tracker is not None or self.out is not None or self.masks_dir is not None
+        return self.tracker is not None or self.out is not None or self.masks_dir is not None or self.ordered_draw
 
     def _timed(self, stage: str, fn: Callable[..., Any], *args: Any) -> Any:
         t = time.perf_counter()
@@ -114,16 +127,22 @@ class FrameJob:
     def work(self, frame: Frame) -> Any:
         res = self._timed("infer", self.predict, frame.image)
         plotted = None
-        if self.draw is not None and self.tracker is None:
+        if self.draw is not None and self.tracker is None and not self.ordered_draw:
             plotted = _checked(self._timed("draw", self.draw, res))
-        return replace(res, frame_index=frame.index, timestamp=frame.timestamp, plotted=plotted)
+        res = replace(res, frame_index=frame.index, timestamp=frame.timestamp, plotted=plotted)
+        if self.ordered_draw and hasattr(self.draw, "prepare"):
+            return _Prepared(res, self._timed("matte", self.draw.prepare, res))
+        return res
 
     def finish(self, res: Any) -> Any:
+        prepared = ()
+        if isinstance(res, _Prepared):
+            res, prepared = res.result, (res.prepared,)
         if self.tracker is not None:
             inst = res.instances
             inst.track_ids = self._timed("track", self.tracker.update, inst.boxes_xyxy, inst.class_ids)
-            if self.draw is not None:
-                res = replace(res, plotted=_checked(self._timed("draw", self.draw, res)))
+        if self.draw is not None and (self.tracker is not None or self.ordered_draw):
+            res = replace(res, plotted=_checked(self._timed("draw", self.draw, res, *prepared)))
         if self.out is not None:
             if self.sink is None:
                 self.sink = VideoSink(self.out, self.fps, res.plotted.shape[:2])

@@ -20,7 +20,7 @@ from ..result import Result
 
 __all__ = [
     "foreground_ids", "alpha_matte", "guided_filter", "cutout", "composite", "blur_background",
-    "parse_colour", "AlphaSmoother",
+    "parse_colour", "AlphaSmoother", "BackgroundEffect",
 ]
 
 FOREGROUND_NAMES = ("person", "pedestrian")  # what "the person" is called in the known models
@@ -28,7 +28,12 @@ FOREGROUND_NAMES = ("person", "pedestrian")  # what "the person" is called in th
 
 def foreground_ids(result: Result, classes: Sequence[str | int] | None = None) -> tuple[int, ...]:
     """Class ids of the foreground: ``classes`` by name or id, else the model's person class."""
-    names = result.names
+    return foreground_ids_of(result.names, classes)
+
+
+def foreground_ids_of(names: Sequence[str], classes: Sequence[str | int] | None = None) -> tuple[int, ...]:
+    """:func:`foreground_ids` from the model's class names alone (to check before any frame is read)."""
+    names = list(names)
     if classes is None:
         found = [names.index(n) for n in FOREGROUND_NAMES if n in names]
         if not found:
@@ -171,5 +176,61 @@ class AlphaSmoother:
         if self._state is None or self._state.shape != alpha.shape:
             self._state = alpha.astype(np.float32)
         else:
-            self._state = self.weight * self._state + (1.0 - self.weight) * alpha
-        return self._state
+            self._state = (self.weight * self._state + (1.0 - self.weight) * alpha).astype(np.float32)
+        # within rounding of 0 or 1 means out or in: a still person stays exactly the photo's pixels
+        return np.where(self._state > 0.999, 1.0, np.where(self._state < 0.001, 0.0, self._state)).astype(np.float32)
+
+
+class BackgroundEffect:
+    """A video drawing: the person kept, the background blurred or replaced, the matte smoothed
+    over frames so its edges do not flicker.
+
+    Give it to ``Segmenter.stream(plot=...)``: each frame's matte and new background are made in
+    the pipeline's worker threads (:meth:`prepare`), the smoothing and compositing in frame order
+    (``__call__``; ``in_order`` tells the pipeline), and ``res.plotted`` (also what ``out=``
+    writes) is the effect. It may also be called on each Result of your own loop, in frame order.
+    One effect per stream: it keeps the smoothed matte.
+
+    Args:
+        blur: Gaussian sigma in pixels of the background blur; or
+        background: an (H, W, 3) RGB image (resized to each frame) or an (R, G, B) colour.
+        smooth: weight of the past matte in [0, 1) (0 = none).
+        classes: the foreground classes by name or id (default: the model's person class).
+    """
+
+    in_order = True  # __call__ must see the frames in order (the smoothed matte)
+    wants_confidence = True  # soft edges come from the class probabilities
+
+    def __init__(self, *, blur: float | None = None, background: np.ndarray | tuple[int, int, int] | None = None,
+                 smooth: float = 0.5, classes: Sequence[str | int] | None = None) -> None:
+        if (blur is None) == (background is None):
+            raise InputError("a background effect takes either blur=SIGMA or background=IMAGE|COLOUR")
+        if blur is not None and not (isinstance(blur, (int, float)) and blur > 0):
+            raise InputError(f"blur sigma must be a number > 0, got {blur!r}")
+        if isinstance(background, np.ndarray) and (background.ndim != 3 or background.shape[2] != 3):
+            raise InputError(f"background must be an (H, W, 3) RGB image, got shape {background.shape}")
+        self.blur, self.background, self.classes = blur, background, classes
+        self.smoother = AlphaSmoother(smooth)
+
+    def check(self, names: Sequence[str]) -> None:
+        """Raise InputError now if a model with these classes has no foreground to keep."""
+        foreground_ids_of(names, self.classes)
+
+    def prepare(self, result: Result) -> tuple[np.ndarray, np.ndarray]:
+        """(matte (H, W) float32, new background (H, W, 3) uint8) of one frame: any thread, any order."""
+        alpha = alpha_matte(result, self.classes)
+        if self.blur is not None:
+            return alpha, cv2.GaussianBlur(result.image, (0, 0), float(self.blur))
+        h, w = result.hw
+        if isinstance(self.background, np.ndarray):
+            return alpha, cv2.resize(self.background, (w, h), interpolation=cv2.INTER_AREA)
+        backdrop = np.empty_like(result.image)
+        backdrop[:] = self.background
+        return alpha, backdrop
+
+    def __call__(self, result: Result, prepared: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+        """(H, W, 3) uint8 RGB: this frame with the effect (frames in order)."""
+        alpha, backdrop = self.prepare(result) if prepared is None else prepared
+        alpha = self.smoother(alpha)
+        person = result.image if self.blur is not None else _foreground_colours(result.image, alpha)
+        return _over(person, alpha, backdrop)
