@@ -162,10 +162,10 @@ class Segmenter:
 
     def stream(self, source: int | str | os.PathLike[str] | FrameSource, *, every: int = 1,
                max_frames: int | None = None, dual_buffer: bool = STREAM_DEFAULTS.dual_buffer,
-               depth: int = STREAM_DEFAULTS.depth, retries: int = 3, smooth: float = 0.0, track: bool = False,
+               depth: int = STREAM_DEFAULTS.depth, retries: int = 3, smooth: float = 0.0, track: bool | str = False,
                workers: int = STREAM_DEFAULTS.workers, plot: PlotArg = False,
                out: str | os.PathLike[str] | None = None, save_masks: str | os.PathLike[str] | None = None,
-               **options: Any) -> Stream[Result]:
+               save_json: str | os.PathLike[str] | None = None, **options: Any) -> Stream[Result]:
         """Segment a video file, camera (``0``), stream URL, folder or glob, frame by frame.
 
         Returns an iterable :class:`~pixelwise.video.stream.Stream` of Results (with
@@ -186,7 +186,10 @@ class Segmenter:
         ``smooth`` in [0, 1) averages a semantic model's class probabilities over frames
         (the weight of the past; needs one worker), which steadies flickering labels.
         ``track`` gives the objects ``instances.track_ids`` that stay the same from frame
-        to frame (drawn as ``#id``).
+        to frame (drawn as ``#id``): ByteTrack when ``pixelwise[track]`` is installed, else an IoU
+        matcher (``track="bytetrack"`` or ``"iou"`` chooses; see video/tracking.py).
+        ``save_json="frames.jsonl"`` writes one line per frame (``Result.to_dict`` without
+        masks, plus ``timestamp``), in frame order, flushed line by line.
 
         Background effects of a person model (the video-call use): ``plot=BackgroundEffect(
         blur=15, smooth=0.5)`` or ``BackgroundEffect(background=(0, 177, 64))`` (from
@@ -207,7 +210,7 @@ class Segmenter:
         src = source if isinstance(source, FrameSource) else open_source(source, retries=retries)
         stats = PipelineStats()
         job = FrameJob(lambda image: predictor(image, opts), draw=draw, track=track, out=out,
-                       fps=src.fps / max(every, 1), masks_dir=save_masks, stats=stats)
+                       fps=src.fps / max(every, 1), masks_dir=save_masks, stats=stats, save_json=save_json)
         return Stream(src, job.work, every=every, max_frames=max_frames, dual_buffer=dual_buffer, depth=depth,
                       workers=workers, finish=job.finish if job.in_order else None, end=job.end, stats=stats)
 

@@ -1,6 +1,10 @@
 import numpy as np
+import pytest
 
-from pixelwise.video.tracking import IouTracker
+from pixelwise.errors import OptionError
+from pixelwise.video.tracking import IouTracker, bytetrack_available, make_tracker
+
+needs_bytetrack = pytest.mark.skipif(not bytetrack_available(), reason="pixelwise[track] (supervision) not installed")
 
 
 def _b(*rows):
@@ -46,3 +50,49 @@ def test_stream_with_track_gives_stable_ids(rgb_model, tmp_path):
     assert parallel == ids  # the tracker sees the frames in order whatever the workers
     res = next(iter(seg.stream(SequenceSource(paths), track=True)))
     assert res.to_dict()["instances"][0]["track_id"] == 1
+
+
+def _walk(tracker, frames):
+    """Feed (boxes, classes) per frame; the ids per frame."""
+    return [tracker.update(np.array(b, np.float32).reshape(-1, 4), np.array(c, int), np.full(len(c), 0.9)).tolist()
+            for b, c in frames]
+
+
+def _box(x, y, s=40):
+    return [x, y, x + s, y + s]
+
+
+@pytest.mark.parametrize("kind", ["iou", pytest.param("bytetrack", marks=needs_bytetrack)])
+def test_ids_survive_a_missed_frame(kind):
+    frames = [([_box(10 + 4 * k, 20)], [0]) for k in range(6)]
+    frames[3] = ([], [])  # the detector misses the object in frame 3
+    ids = _walk(make_tracker(kind), frames)
+    assert ids == [[1], [1], [1], [], [1], [1]]
+
+
+@needs_bytetrack
+def test_bytetrack_keeps_ids_of_crossing_objects_that_the_iou_matcher_swaps():
+    """Two same-class objects cross; at the crossing one hides the other for 2 frames. ByteTrack's
+    motion model carries both through; greedy IoU matching gives the hidden one the other's id."""
+    frames = []
+    for k in range(30):
+        a, b = _box(20 + 8 * k, 100), _box(260 - 8 * k, 104)
+        frames.append(([a] if 14 <= k <= 16 else [a, b], [0] if 14 <= k <= 16 else [0, 0]))
+    ids = _walk(make_tracker("bytetrack"), frames)
+    assert all(f == [1, 2] for k, f in enumerate(ids) if not 14 <= k <= 16)  # b is 2 before and after
+    iou_ids = _walk(make_tracker("iou"), frames)
+    assert iou_ids[-1] != [1, 2]  # the fallback loses b at the crossing (why ByteTrack is preferred)
+
+
+@needs_bytetrack
+def test_bytetrack_confirms_a_new_object_on_its_second_frame_and_keeps_classes_apart():
+    t = make_tracker("bytetrack")
+    assert _walk(t, [([_box(0, 0)], [1])]) == [[1]]  # the first frame's objects get ids at once
+    got = _walk(t, [([_box(2, 0), _box(200, 200)], [1, 1]), ([_box(4, 0), _box(202, 200)], [1, 1])])
+    assert got == [[1, 0], [1, 2]]  # 0 = no id yet
+    assert _walk(t, [([_box(6, 0), _box(204, 200)], [2, 1])]) == [[3, 2]]  # another class: another object
+
+
+def test_make_tracker_refuses_unknown_kinds():
+    with pytest.raises(OptionError, match="expected one of auto, bytetrack, iou"):
+        make_tracker("sort")

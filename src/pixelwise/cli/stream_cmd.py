@@ -24,9 +24,10 @@ from pathlib import Path
 from ..errors import InputError
 from ..video.stream import STREAM_DEFAULTS, resolve_workers, threads_per_worker
 from .effects import add_stream_effect_options, stream_effect
+from .panoptic import add_things_options
 from .predict_cmd import add_model_options, segmenter_from_args
 
-STAGES = ("capture", "infer", "matte", "draw", "track", "encode", "masks")
+STAGES = ("capture", "infer", "matte", "draw", "track", "encode", "masks", "json")
 EPILOG = ("Stopping: the first Ctrl-C/SIGTERM stops after the frame being written, finalises the video and "
           "exits 0; a second one still finalises the video and exits 128 + the signal (130 SIGINT, 143 SIGTERM).")
 
@@ -35,6 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("stream", help="segment a video file, camera (0), stream URL or image sequence", epilog=EPILOG)
     p.add_argument("source", help="video file, camera index (0), rtsp:// or http:// URL, folder or glob")
     add_model_options(p)
+    add_things_options(p)
     p.add_argument("--show", action="store_true", help="show a window with the overlay and FPS (q or Esc quits)")
     p.add_argument("--out", type=Path, default=None, help="write the overlay video here (.mp4, mp4v codec)")
     p.add_argument("--save-masks", type=Path, default=None, metavar="DIR", help="one class-id PNG per frame")
@@ -46,6 +48,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=STREAM_DEFAULTS.workers, metavar="N",
                    help="frames in the model at once, each on cores/N threads (0 = 2 on 2+ cores, 1 with --smooth)")
     p.add_argument("--track", action="store_true", help="stable object ids across frames (shown as #id)")
+    p.add_argument("--tracker", choices=["auto", "bytetrack", "iou"], default="auto",
+                   help="--track with ByteTrack (pixelwise[track]) or the IoU matcher; auto: ByteTrack if installed")
+    p.add_argument("--save-json", type=Path, default=None, metavar="FILE.jsonl",
+                   help="one JSON line per frame (index, timestamp, classes, areas, objects with track ids)")
     p.add_argument("--smooth", type=float, default=0.0, metavar="A",
                    help="temporal smoothing of class probabilities, weight of the past in [0, 1) (e.g. 0.6)")
     add_stream_effect_options(p)
@@ -90,6 +96,10 @@ def _check(args: argparse.Namespace) -> int:
         raise InputError(f"--smooth must be in [0, 1), got {args.smooth}")
     if not 0.0 <= args.alpha <= 1.0:
         raise InputError(f"--alpha must be in [0, 1], got {args.alpha}")
+    if args.save_json is not None:
+        from ..video.jsonl import check_jsonl_path
+
+        check_jsonl_path(args.save_json)
     if args.workers < 0:
         raise InputError(f"--workers must be >= 0, got {args.workers}")
     return resolve_workers(args.workers, dual_buffer=not args.sequential, in_order=bool(args.smooth))
@@ -123,9 +133,9 @@ def run(args: argparse.Namespace) -> int:
     if effect is not None:
         effect.check(seg.names)  # a model without a person class: one line, exit 2
     stream = seg.stream(args.source, every=args.every, max_frames=args.max_frames, dual_buffer=not args.sequential,
-                        smooth=args.smooth, track=args.track, workers=workers,
+                        smooth=args.smooth, track=args.tracker if args.track else False, workers=workers,
                         plot=effect or ({"alpha": args.alpha, "legend": True} if drawn else False), out=args.out,
-                        save_masks=args.save_masks)
+                        save_masks=args.save_masks, save_json=args.save_json)
     server = MjpegServer(*server_addr) if server_addr else None
     if server:
         print(f"live view at {server.url}", file=sys.stderr)

@@ -26,8 +26,9 @@ import numpy as np
 
 from ..errors import InputError
 from ..io.video import VIDEO_SUFFIXES, Frame, VideoSink
+from .jsonl import JsonlSink
 from .pipeline import PipelineStats
-from .tracking import IouTracker
+from .tracking import make_tracker
 
 __all__ = ["FrameJob", "drawer_for", "PLOT_OPTIONS"]
 
@@ -92,21 +93,25 @@ class FrameJob:
     Args:
         predict: RGB image -> Result (thread-safe; several frames at once).
         draw: Result -> drawing (from :func:`drawer_for`), or None.
-        track: give the objects ``track_ids`` that stay the same across frames.
+        track: give the objects ``track_ids`` that stay the same across frames (True: the
+            "auto" tracker, or "bytetrack"/"iou", see video/tracking.py).
+        save_json: write one JSON line per frame here (video/jsonl.py), in frame order.
         out: write the drawings to this video file (``fps`` frames per second).
         masks_dir: write each frame's class-id PNG here (``000123.png``).
         stats: where the stage times go ("infer", "draw", "track", "encode", "masks").
     """
 
-    def __init__(self, predict: Callable[[np.ndarray], Any], *, draw: Drawer | None = None, track: bool = False,
+    def __init__(self, predict: Callable[[np.ndarray], Any], *, draw: Drawer | None = None, track: bool | str = False,
                  out: str | os.PathLike[str] | None = None, fps: float = 30.0,
-                 masks_dir: str | os.PathLike[str] | None = None, stats: PipelineStats | None = None) -> None:
+                 masks_dir: str | os.PathLike[str] | None = None, stats: PipelineStats | None = None,
+                 save_json: str | os.PathLike[str] | None = None) -> None:
         self.predict = predict
         self.draw = draw if draw is not None or out is None else drawer_for(True, True)
         # a drawing with state across frames (e.g. vis.background.BackgroundEffect) runs in frame order;
         # its optional prepare(result) part runs in the worker threads
         self.ordered_draw = bool(getattr(self.draw, "in_order", False))
-        self.tracker = IouTracker() if track else None
+        self.tracker = make_tracker("auto" if track is True else track, fps) if track else None
+        self.jsonl = JsonlSink(save_json) if save_json is not None else None
         self.out = check_video_path(out) if out is not None else None
         self.fps = fps
         self.masks_dir = Path(masks_dir) if masks_dir is not None else None
@@ -116,7 +121,8 @@ class FrameJob:
     @property
     def in_order(self) -> bool:
         """Whether ``finish`` has anything to do."""
-        return self.tracker is not None or self.out is not None or self.masks_dir is not None or self.ordered_draw
+        return (self.tracker is not None or self.out is not None or self.masks_dir is not None or self.ordered_draw
+                or self.jsonl is not None)
 
     def _timed(self, stage: str, fn: Callable[..., Any], *args: Any) -> Any:
         t = time.perf_counter()
@@ -140,7 +146,7 @@ class FrameJob:
             res, prepared = res.result, (res.prepared,)
         if self.tracker is not None:
             inst = res.instances
-            inst.track_ids = self._timed("track", self.tracker.update, inst.boxes_xyxy, inst.class_ids)
+            inst.track_ids = self._timed("track", self.tracker.update, inst.boxes_xyxy, inst.class_ids, inst.scores)
         if self.draw is not None and (self.tracker is not None or self.ordered_draw):
             res = replace(res, plotted=_checked(self._timed("draw", self.draw, res, *prepared)))
         if self.out is not None:
@@ -151,10 +157,14 @@ class FrameJob:
             from ..io.sinks import write_mask
 
             self._timed("masks", write_mask, self.masks_dir / f"{res.frame_index:06d}.png", res)
+        if self.jsonl is not None:
+            self._timed("json", self.jsonl.write, res)
         return res
 
     def end(self) -> None:
-        """Finalise the video (called once, by the thread that wrote it)."""
+        """Finalise the video and the frame records (called once, by the thread that wrote them)."""
+        if self.jsonl is not None:
+            self.jsonl.close()
         if self.sink is not None:
             sink, self.sink = self.sink, None
             sink.close()

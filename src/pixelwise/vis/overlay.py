@@ -65,7 +65,10 @@ def draw_result(result: Result, alpha: float = 0.5, legend: bool = True, boxes: 
     """The standard overlay of a Result as a new (H, W, 3) uint8 RGB image."""
     colours = result.spec.colours
     out = blend(result.image, result.semantic, colours, alpha)
-    if boxes and result.spec.kind != "semantic":
+    # a tracked stream (--track) labels the objects of semantic models too (their thing regions, or a
+    # --things model's objects), with their ids; untracked semantic results do not compute objects here
+    tracked = getattr(result, "_instances", None) is not None and result.instances.track_ids is not None
+    if boxes and (result.spec.kind != "semantic" or tracked):
         inst = result.instances
         for i in range(len(inst)):
             x0, y0, x1, y1 = (int(round(v)) for v in inst.boxes_xyxy[i])

@@ -1,0 +1,1 @@
+"""Tracker implementations behind :func:`pixelwise.video.tracking.make_tracker`."""
