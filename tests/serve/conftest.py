@@ -61,3 +61,35 @@ def server(tmp_path_factory):
 
 
 SAMPLE = Path(__file__).resolve().parents[2] / "src" / "pixelwise" / "assets" / "leuvenA.jpg"
+
+
+@pytest.fixture(scope="module")
+def people_server(tmp_path_factory):
+    """A server with a person-style model ('person' where green wins) first, and the RGB model."""
+    from tests.conftest import make_semantic_onnx
+
+    tmp = tmp_path_factory.mktemp("serve-people")
+    people = {"adapter": "semantic", "input_hw": [64, 96], "classes": ["background", "person", "other"],
+              "colours": [[0, 0, 0], [255, 0, 255], [0, 0, 255]], "dynamic": True, "name": "people-test"}
+    rgb = {"adapter": "semantic", "input_hw": [64, 96], "classes": ["red", "green", "blue"],
+           "colours": [[255, 0, 0], [0, 255, 0], [0, 0, 255]], "dynamic": True, "name": "rgb"}
+    live = start({"people": str(make_semantic_onnx(tmp / "people.onnx", spec=people, pool=1)),
+                  "rgb": str(make_semantic_onnx(tmp / "rgb.onnx", spec=rgb))})
+    yield live
+    live.stop()
+
+
+def person_photo_png() -> bytes:
+    """(120, 160) PNG: a red background with a green 'person' rectangle at rows 30:100, columns 50:110."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    img = np.zeros((120, 160, 3), np.uint8)
+    img[:] = (220, 30, 30)
+    img[::4] = (160, 20, 20)  # stripes: a blur shows
+    img[30:100, 50:110] = (30, 220, 30)
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, "PNG")
+    return buf.getvalue()

@@ -116,3 +116,18 @@ def test_background_effect_in_your_own_loop_matches_the_one_shot_composite(perso
     first = effect(res)
     assert np.array_equal(first, res.composite(background=(0, 0, 255)))  # first frame: nothing to smooth
     assert np.array_equal(effect(res, effect.prepare(res)), first)  # a still scene stays the same
+
+
+def test_two_class_matte_without_a_person_is_fully_transparent() -> None:
+    """A two-class model's background pixels with p(person) = 0.4 give no faint ghost when no pixel is a person."""
+    from pixelwise.result import Result
+    from pixelwise.spec import ModelSpec
+
+    spec = ModelSpec(classes=("background", "person"), colours=((0, 0, 0), (255, 0, 255)))
+    image = np.full((30, 40, 3), 90, np.uint8)
+    res = Result(image, np.zeros((30, 40), np.uint8), spec, confidence=np.full((30, 40), 0.6, np.float32))
+    assert alpha_matte(res).max() == 0 and res.cutout()[..., 3].max() == 0
+    semantic = np.zeros((30, 40), np.uint8)
+    semantic[10:20, 10:20] = 1  # one person: the soft edges come back
+    res = Result(image, semantic, spec, confidence=np.full((30, 40), 0.6, np.float32))
+    assert alpha_matte(res).max() > 0

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from ..result import Result
+    from ..vis.background import BackgroundEffect
 
 __all__ = ["add_effect_options", "wants_effects", "write_effects", "effect_note", "add_stream_effect_options",
            "stream_effect"]
@@ -67,7 +68,7 @@ def add_stream_effect_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cutout", action="store_true", help=argparse.SUPPRESS)  # refused with a hint: photos only
 
 
-def stream_effect(args: argparse.Namespace):  # noqa: ANN201 - vis.background.BackgroundEffect | None
+def stream_effect(args: argparse.Namespace) -> BackgroundEffect | None:
     """The background effect asked for on `pixelwise stream`, checked before anything loads (or None)."""
     from ..errors import InputError
 

@@ -265,11 +265,11 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
 
 
 def encode_png(array: np.ndarray, compression: int = 1) -> bytes:
-    """Encode an (H, W) or (H, W, 3) RGB uint8 array as PNG bytes (fast compression)."""
+    """Encode an (H, W), (H, W, 3) RGB or (H, W, 4) RGBA uint8 array as PNG bytes (fast compression)."""
     import cv2
 
     if array.ndim == 3:
-        array = array[..., ::-1]  # RGB -> BGR for OpenCV
+        array = array[..., [2, 1, 0, 3]] if array.shape[2] == 4 else array[..., ::-1]  # RGB(A) -> BGR(A) for OpenCV
     ok, buf = cv2.imencode(".png", np.ascontiguousarray(array), [cv2.IMWRITE_PNG_COMPRESSION, compression])
     if not ok:  # pragma: no cover - OpenCV fails only on invalid arrays
         raise PixelwiseRuntimeError("PNG encoding failed")

@@ -1,6 +1,7 @@
 """The HTTP API and the web page.
 
     POST /v1/segment   image (multipart field "image" or raw body) -> JSON | overlay | mask
+                       | cutout (RGBA PNG) | blur | composite (person models, see .effects)
     GET  /v1/models    names, classes, colours, input sizes
     GET  /healthz      the process is up;  GET /readyz  every model is loaded (503 naming those that are not)
     GET  /             the web page;       GET /docs     OpenAPI UI (served locally, works offline)
@@ -41,6 +42,7 @@ from ..errors import OptionError, PixelwiseError, PixelwiseRuntimeError
 from ..io.image import decode_image, encode_png
 from ..options import MAX_INPUT_PIXELS
 from .docs import add_docs
+from .effects import check_effect, effect_options, render_effect
 from .models import ModelPool
 from .status import ApiError, status_for
 from .upload import ClientGone, read_image_upload
@@ -202,26 +204,34 @@ def create_app(pool: ModelPool, config: ServeConfig = ServeConfig()) -> FastAPI:
                                                     f"(at most {config.max_input_pixels / 1e6:.1f} MP)"),
         alpha: float = Query(0.5, ge=0.0, le=1.0, description="overlay opacity"),
         classes: str | None = Query(None, description="keep only these classes (ids or names, comma-separated)"),
-        output: Literal["json", "overlay", "mask"] = Query("json"),
+        output: Literal["json", "overlay", "mask", "cutout", "blur", "composite"] = Query(
+            "json", description="cutout: RGBA PNG of the person; blur / composite: the background blurred / "
+                                "replaced by `background` (person models)"),
         masks: Literal["rle", "polygons", "none"] = Query("rle", description="instance masks in JSON"),
-        format: Literal["png", "jpeg"] = Query("png", description="overlay image format"),
+        format: Literal["png", "jpeg"] = Query("png", description="overlay/blur/composite image format"),
         mask_png: bool = Query(False, description="JSON: add the class-id mask as base64 PNG"),
+        sigma: float = Query(15.0, gt=0.0, le=200.0, description="output=blur: Gaussian sigma in pixels"),
+        background: str | None = Query(None, description="output=composite: #rrggbb (%23 in a URL), R,G,B or "
+                                                         "white/black/green/blue/grey"),
     ) -> Response:
         t0 = time.perf_counter()
         seg = pool.get(model)
         opts = _options(seg, _parse_imgsz(imgsz, config.max_input_pixels), classes)
+        colour = check_effect(seg, output, background)  # before the upload: a person class, a valid colour
+        render = _Render(output, masks, format, alpha, mask_png, sigma, colour)
         data, name = await read_image_upload(request, config.max_upload_bytes, config.read_timeout_s,
                                              config.upload_timeout_s)
         if not slots.acquire(blocking=False):
             raise ApiError(503, "server busy: too many requests in flight; retry shortly", {"Retry-After": "1"})
         try:
             loop = asyncio.get_running_loop()
-            body, media, timings = await loop.run_in_executor(
-                executor, _work, seg, data, name, config, opts, output, masks, format, alpha, mask_png)
+            body, media, timings, extra = await loop.run_in_executor(
+                executor, _work, seg, data, name, config, effect_options(seg, output, opts), render)
         finally:
             slots.release()
         timings["total"] = (time.perf_counter() - t0) * 1e3
         headers = {f"X-Pixelwise-{k.capitalize()}-Ms": f"{v:.2f}" for k, v in timings.items()}
+        headers.update(extra)
         headers["X-Pixelwise-Model"] = model or pool.default
         return Response(body, media_type=media, headers=headers)
 
@@ -241,33 +251,54 @@ def _predict(seg, image: Any, name: str, opts: dict[str, Any]) -> Any:
         raise PixelwiseRuntimeError(f"model {model} failed on this image ({type(exc).__name__}: {first})") from None
 
 
-def _work(seg, data: bytes, name: str, config: ServeConfig, opts: dict[str, Any], output: str, masks: str,
-          fmt: str, alpha: float, mask_png: bool) -> tuple[bytes, str, dict[str, float]]:
+@dataclass(frozen=True)
+class _Render:
+    """What the answer to one request is made of (the query's output options)."""
+
+    output: str
+    masks: str
+    fmt: str
+    alpha: float
+    mask_png: bool
+    sigma: float
+    colour: tuple[int, int, int] | None
+
+
+def _encode_rgb(image: Any, fmt: str, name: str) -> tuple[bytes, str]:
+    import cv2
+    import numpy as np
+
+    if fmt != "jpeg":
+        return encode_png(image), "image/png"
+    ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(image[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, 90])
+    if not ok:
+        raise PixelwiseRuntimeError(f"{name}: JPEG encoding of the answer failed")
+    return buf.tobytes(), "image/jpeg"
+
+
+def _work(seg, data: bytes, name: str, config: ServeConfig, opts: dict[str, Any],
+          render: _Render) -> tuple[bytes, str, dict[str, float], dict[str, str]]:
     import json
 
-    import cv2
     import numpy as np
 
     image = decode_image(data, name, config.max_pixels)
     result = _predict(seg, image, name, opts)
     timings = dict(result.timings_ms)
     t = time.perf_counter()
-    if output == "mask":
+    extra: dict[str, str] = {}
+    if render.output == "mask":
         body, media = encode_png(result.semantic if result.semantic.dtype == np.uint8
                                  else result.semantic.astype(np.uint16)), "image/png"
-    elif output == "overlay":
-        overlay = result.plot(alpha=alpha)
-        if fmt == "jpeg":
-            ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(overlay[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, 90])
-            if not ok:
-                raise PixelwiseRuntimeError(f"{name}: JPEG encoding of the overlay failed")
-            body, media = buf.tobytes(), "image/jpeg"
-        else:
-            body, media = encode_png(overlay), "image/png"
-    else:
-        doc = result.to_dict(masks=masks)
-        if mask_png:
+    elif render.output == "overlay":
+        body, media = _encode_rgb(result.plot(alpha=render.alpha), render.fmt, name)
+    elif render.output == "json":
+        doc = result.to_dict(masks=render.masks)
+        if render.mask_png:
             doc["mask_png_base64"] = base64.b64encode(encode_png(result.semantic)).decode("ascii")
         body, media = json.dumps(doc).encode(), "application/json"
+    else:
+        body, media, extra = render_effect(result, render.output, render.sigma, render.colour,
+                                           lambda rgb: _encode_rgb(rgb, render.fmt, name))
     timings["encode"] = (time.perf_counter() - t) * 1e3
-    return body, media, timings
+    return body, media, timings, extra

@@ -69,15 +69,20 @@ def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float = 
 
 
 def alpha_matte(result: Result, classes: Sequence[str | int] | None = None, refine: bool = True) -> np.ndarray:
-    """(H, W) float32 alpha in 0..1: the foreground's probability, refined to the image's edges."""
+    """(H, W) float32 alpha in 0..1: the foreground's probability, refined to the image's edges.
+
+    All zeros when no pixel is the foreground's (a photo with no person gives a fully
+    transparent cut-out, not a faint ghost of a two-class model's low probabilities)."""
     fg = np.isin(result.semantic, foreground_ids(result, classes))
+    if not fg.any():
+        return np.zeros(fg.shape, np.float32)
     if result.confidence is None:
         alpha = fg.astype(np.float32)
     else:
         conf = result.confidence.astype(np.float32)
         prob = np.where(fg, conf, 1.0 - conf) if len(result.names) == 2 else np.where(fg, conf, 0.0)
         alpha = np.clip((prob - 0.1) / 0.8, 0.0, 1.0)  # sure pixels (p > 0.9 or < 0.1) are fully in or out
-    if refine and fg.any():
+    if refine:
         grey = cv2.cvtColor(result.image, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
         radius = max(2, min(result.image.shape[:2]) // 120)
         alpha = guided_filter(grey, alpha.astype(np.float32), radius)
@@ -100,9 +105,11 @@ def _foreground_colours(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return out
 
 
-def cutout(result: Result, classes: Sequence[str | int] | None = None, refine: bool = True) -> np.ndarray:
-    """(H, W, 4) uint8 RGBA: the foreground with its matte as alpha; fully transparent if none."""
-    alpha = alpha_matte(result, classes, refine)
+def cutout(result: Result, classes: Sequence[str | int] | None = None, refine: bool = True,
+           alpha: np.ndarray | None = None) -> np.ndarray:
+    """(H, W, 4) uint8 RGBA: the foreground with its matte (``alpha``, else made here) as alpha;
+    fully transparent if none."""
+    alpha = alpha_matte(result, classes, refine) if alpha is None else alpha
     rgb = _foreground_colours(result.image, alpha)
     a8 = (alpha * 255.0 + 0.5).astype(np.uint8)
     return np.dstack([rgb, a8])
