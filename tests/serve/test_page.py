@@ -82,3 +82,58 @@ def test_docs_render_offline(server, browser):
     assert "/v1/segment" in paths and "/v1/models" in paths
     assert not outside, outside
     page.close()
+
+
+def _pixel(page, x: int, y: int) -> list[int]:
+    return page.evaluate(f"Array.from(document.getElementById('view').getContext('2d')"
+                         f".getImageData({x}, {y}, 1, 1).data)")
+
+
+def test_remove_background_shows_the_cutout_on_a_checkerboard_and_offers_it(people_server, browser, tmp_path):
+    import httpx
+
+    from tests.serve.conftest import person_photo_png
+
+    photo = tmp_path / "person.png"
+    photo.write_bytes(person_photo_png())
+    page = browser.new_page()
+    page.goto(people_server.url + "/")
+    page.wait_for_function("document.querySelector('#model').options.length > 0")
+    page.set_input_files("#file", str(photo))
+    page.wait_for_selector("body[data-state=done]", timeout=60_000)
+    assert _pixel(page, 5, 5)[:3] != [220, 30, 30]  # the overlay tints the red background
+    page.check("#remove-bg")
+    page.wait_for_selector("body[data-state=cutout]", timeout=60_000)
+    assert _pixel(page, 80, 60) == [30, 220, 30, 255]  # the person, exactly
+    corners = [_pixel(page, x, y)[:3] for x, y in ((2, 2), (12, 2))]
+    assert sorted(corners) == [[200, 200, 200], [255, 255, 255]]  # the checkerboard shows through
+    assert "person:" in page.text_content("#status")
+    href = page.get_attribute("#download-cutout", "href")
+    assert href.startswith("blob:") and "disabled" not in page.get_attribute("#download-cutout", "class")
+    with page.expect_download() as info:
+        page.click("#download-cutout")
+    saved = tmp_path / "cutout.png"
+    info.value.save_as(saved)
+    expected = httpx.post(f"{people_server.url}/v1/segment?output=cutout", content=photo.read_bytes(),
+                          headers={"Content-Type": "image/png"}, timeout=60).content
+    assert saved.read_bytes() == expected
+    page.screenshot(path=str(tmp_path / "cutout-page.png"), full_page=True)
+    # a model without a person class does not offer the choice
+    page.select_option("#model", "rgb")
+    assert page.is_disabled("#remove-bg") and not page.is_checked("#remove-bg")
+    page.close()
+
+
+def test_remove_background_of_a_photo_without_a_person_says_so(people_server, browser, tmp_path):
+    from PIL import Image
+
+    Image.fromarray(np.full((40, 60, 3), (200, 10, 10), np.uint8)).save(tmp_path / "empty.png")
+    page = browser.new_page()
+    page.goto(people_server.url + "/")
+    page.wait_for_function("document.querySelector('#model').options.length > 0")
+    page.check("#remove-bg")
+    page.set_input_files("#file", str(tmp_path / "empty.png"))
+    page.wait_for_selector("body[data-state=cutout]", timeout=60_000)
+    assert "no person found" in page.text_content("#status")
+    assert _pixel(page, 30, 20)[:3] in ([255, 255, 255], [200, 200, 200])
+    page.close()
