@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -119,7 +119,7 @@ def cli_fields() -> list[tuple[str, dict[str, Any], Any]]:
 
 def label(name: str) -> str:
     """How messages name an option: the API keyword and the CLI flag, e.g. ``imgsz (--imgsz)``."""
-    meta = next((f.metadata for f in fields(PredictOptions) if f.name == name), {})
+    meta: Mapping[str, Any] = next((f.metadata for f in fields(PredictOptions) if f.name == name), {})
     api = meta.get("api") or name
     return f"{api} ({meta['flag']})" if meta.get("flag") else api
 

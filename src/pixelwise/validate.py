@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -80,7 +81,9 @@ def validate(seg: Segmenter, data: str | Path, split: str = "val", progress: boo
     fill = cfg.ignore_index if cfg.ignore_index is not None else 255
     cm = ConfusionMatrix(cfg.num_classes, fill)
     things = tuple(cfg.classes.index(t) for t in cfg.things)
-    images, gts, dts = [], [], []
+    images: list[Any] = []
+    gts: list[Any] = []
+    dts: list[Any] = []
     pq = PanopticQuality(cfg.num_classes, things) if panoptic else None
     for k, sample in enumerate(tqdm(samples, desc=f"validating {split}", disable=not progress, file=sys.stderr,
                                     leave=False), 1):

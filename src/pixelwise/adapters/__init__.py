@@ -6,6 +6,8 @@ the contract tests in ``tests/adapters/test_contract.py`` then run over it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import ModelError
 from .base import KINDS, Adapter
 from .semantic import Decoded, SemanticAdapter
@@ -14,14 +16,15 @@ from .yolo_sem import YoloSemanticAdapter
 
 __all__ = ["ADAPTERS", "KINDS", "Adapter", "get_adapter", "Decoded"]
 
-ADAPTERS: dict[str, type] = {
+# Values are adapter classes, each satisfying the Adapter protocol (tests/adapters/test_contract.py).
+ADAPTERS: dict[str, Any] = {
     "semantic": SemanticAdapter,
     "yolo_sem": YoloSemanticAdapter,
     "yolo_seg": YoloSegAdapter,
 }
 
 
-def get_adapter(name: str) -> type:
+def get_adapter(name: str) -> Any:  # an Adapter class
     try:
         return ADAPTERS[name]
     except KeyError:

@@ -35,7 +35,8 @@ IGNORE_ID = 255
 def ids_to_image(ids: np.ndarray, src_hw: tuple[int, int], num_classes: int) -> np.ndarray:
     """(h, w) letterboxed class ids -> (H, W) at the source size (padding cut, nearest)."""
     top, bottom, left, right = letterbox.content_window(ids.shape[-2:], src_hw)
-    cut = np.ascontiguousarray(ids[top:bottom, left:right], dtype=semantic.labels_dtype(max(num_classes, 2)))
+    dtype = semantic.labels_dtype(max(num_classes, 2))
+    cut: np.ndarray = np.ascontiguousarray(ids[top:bottom, left:right], dtype=dtype)
     if cut.shape == tuple(src_hw):
         return cut
     # cv2's INTER_NEAREST picks source pixel floor(x * in / out), as torch's interpolate(mode="nearest")

@@ -104,7 +104,7 @@ class Choice:
 
 def cpu_info() -> dict[str, Any]:
     """The CPU's model name and its flags (Linux /proc/cpuinfo; elsewhere what platform knows)."""
-    name, flags = platform.processor() or platform.machine(), []
+    name, flags = platform.processor() or platform.machine(), list[str]()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             key, _, value = line.partition(":")

@@ -23,7 +23,7 @@ from ..adapters.ultralytics import KEYS as ULTRALYTICS_KEYS
 from ..adapters.ultralytics import read_metadata
 from ..errors import ModelError
 from ..spec import SPEC_KEY, ModelSpec
-from .session import OnnxSession, OpenCVSession, SessionConfig, open_session
+from .session import Backend, SessionConfig, open_session
 
 __all__ = ["load_model", "spec_from_session", "resolve_spec", "sidecar_path", "SpecChoice", "ACCEPTED"]
 
@@ -85,7 +85,7 @@ def _spec_from(values: dict[str, Any], where: str) -> ModelSpec:
         raise ModelError(f"{where}: invalid model spec ({exc}); expected e.g. \"input_hw\": [H, W]") from None
 
 
-def _foreign(session: OnnxSession) -> tuple[ModelSpec, str] | None:
+def _foreign(session: Backend) -> tuple[ModelSpec, str] | None:
     for adapter in ADAPTERS.values():
         spec = adapter.from_metadata(session)
         if spec is not None:
@@ -93,7 +93,7 @@ def _foreign(session: OnnxSession) -> tuple[ModelSpec, str] | None:
     return None
 
 
-def _initial_spec(session: OnnxSession, path: Path | None) -> tuple[ModelSpec, str]:
+def _initial_spec(session: Backend, path: Path | None) -> tuple[ModelSpec, str]:
     name = {"name": path.stem} if path else {}
     if SPEC_KEY in session.metadata:
         try:
@@ -117,7 +117,7 @@ def _initial_spec(session: OnnxSession, path: Path | None) -> tuple[ModelSpec, s
     return _spec_from({**name, **_guess(session)}, session.source), "output signature"
 
 
-def resolve_spec(session: OnnxSession, path: Path | None = None, overrides: dict[str, Any] | None = None
+def resolve_spec(session: Backend, path: Path | None = None, overrides: dict[str, Any] | None = None
                  ) -> tuple[ModelSpec, SpecChoice]:
     """The ModelSpec of a loaded model (see module docstring) and why it was chosen."""
     _check_io(session)
@@ -130,13 +130,13 @@ def resolve_spec(session: OnnxSession, path: Path | None = None, overrides: dict
     return spec, SpecChoice(spec.adapter, adapter.kind, source, spec.layout, adapter.explain(spec), keys)
 
 
-def spec_from_session(session: OnnxSession, path: Path | None = None, overrides: dict[str, Any] | None = None
+def spec_from_session(session: Backend, path: Path | None = None, overrides: dict[str, Any] | None = None
                       ) -> ModelSpec:
     """Work out the ModelSpec of a loaded model (see module docstring)."""
     return resolve_spec(session, path, overrides)[0]
 
 
-def _guess(session: OnnxSession) -> dict[str, Any]:
+def _guess(session: Backend) -> dict[str, Any]:
     """Semantic defaults from the signature: numbered classes, static input size."""
     out = session.outputs[0].shape
     hw = _static_hw(session.inputs[0].shape)
@@ -148,7 +148,7 @@ def _guess(session: OnnxSession) -> dict[str, Any]:
     return guess
 
 
-def _check_io(session: OnnxSession) -> None:
+def _check_io(session: Backend) -> None:
     """One float32 [1,3,H,W] input and no empty output dimension, or a one-line ModelError."""
     src = session.source
     if len(session.inputs) != 1 or len(session.inputs[0].shape) != 4:
@@ -165,7 +165,7 @@ def _check_io(session: OnnxSession) -> None:
                              "expected a spatial size > 0 (check the export's input size)")
 
 
-def _check_signature(session: OnnxSession, spec: ModelSpec) -> ModelSpec:
+def _check_signature(session: Backend, spec: ModelSpec) -> ModelSpec:
     adapter = get_adapter(spec.adapter)
     try:
         spec = adapter.check(session, spec)
@@ -184,7 +184,7 @@ def _check_signature(session: OnnxSession, spec: ModelSpec) -> ModelSpec:
 
 def load_model(model: str | Path | bytes, config: SessionConfig = SessionConfig(),
                overrides: dict[str, Any] | None = None, backend: str = "onnxruntime"
-               ) -> tuple[OnnxSession | OpenCVSession, ModelSpec]:
+               ) -> tuple[Backend, ModelSpec]:
     path = None if isinstance(model, bytes) else Path(model)
     if path is not None and path.suffix.lower() not in (".onnx", ".ort"):
         raise ModelError(f"{path}: expected an .onnx model file")

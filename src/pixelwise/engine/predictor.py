@@ -11,7 +11,7 @@ from ..errors import InputError
 from ..options import PredictOptions
 from ..result import Result
 from ..spec import ModelSpec
-from .session import OnnxSession
+from .session import Backend
 
 __all__ = ["PredictOptions", "Predictor"]
 
@@ -19,7 +19,7 @@ __all__ = ["PredictOptions", "Predictor"]
 class Predictor:
     """Runs one model on one image at a time; thread-safe (the session is)."""
 
-    def __init__(self, session: OnnxSession, spec: ModelSpec) -> None:
+    def __init__(self, session: Backend, spec: ModelSpec) -> None:
         self.session = session
         self.spec = spec
         self.adapter = get_adapter(spec.adapter)

@@ -163,7 +163,7 @@ def decode_image(data: bytes, name: str = "<bytes>", max_pixels: int = DEFAULT_M
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit decides
-            img = Image.open(_io.BytesIO(data))
+            img: Image.Image = Image.open(_io.BytesIO(data))
             w, h = img.size
             if w * h > max_pixels:
                 raise _too_large(name, w * h, max_pixels, (h, w))

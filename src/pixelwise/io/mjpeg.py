@@ -83,7 +83,8 @@ class MjpegServer:
 
         self._httpd = http.server.ThreadingHTTPServer((host, port), Handler)
         self._httpd.daemon_threads = True
-        self.address = self._httpd.server_address[:2]
+        bound = self._httpd.server_address
+        self.address: tuple[str, int] = (str(bound[0]), int(bound[1]))
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="pixelwise-mjpeg", daemon=True)
         self._thread.start()
 

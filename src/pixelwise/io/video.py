@@ -185,7 +185,7 @@ class VideoSink:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._tmp = self.path.with_name(f".{self.path.stem}.partial{self.path.suffix}")
         h, w = size_hw
-        self._writer = cv2.VideoWriter(str(self._tmp), cv2.VideoWriter_fourcc(*fourcc), float(fps), (w, h))
+        self._writer = cv2.VideoWriter(str(self._tmp), cv2.VideoWriter.fourcc(*fourcc), float(fps), (w, h))
         if not self._writer.isOpened():
             raise PixelwiseRuntimeError(f"{self.path}: cannot open a video writer ({fourcc})")
         self.size_hw = size_hw

@@ -59,7 +59,7 @@ def upsample_argmax(logits: np.ndarray, out_hw: tuple[int, int], num_classes: in
     planes = np.ascontiguousarray(logits, dtype=np.float32)
     if (h, w) == (H, W):
         return argmax_chw(planes, dtype)
-    out = np.empty((H, W), dtype=dtype)
+    out: np.ndarray = np.empty((H, W), dtype=dtype)
     rows = H if H * W <= STRIP_ELEMENTS else max(1, STRIP_ELEMENTS // W)
     for r0 in range(0, H, rows):
         r1 = min(H, r0 + rows)
@@ -77,7 +77,7 @@ def _running_argmax(planes, hw: tuple[int, int], dtype: type) -> np.ndarray:  # 
     """Argmax over an iterable of (H, W) float planes; ties go to the lower id, as ``np.argmax``."""
     it = iter(planes)
     best = np.array(next(it), dtype=np.float32, copy=True)
-    ids = np.zeros(hw, dtype=dtype)
+    ids: np.ndarray = np.zeros(hw, dtype=dtype)
     mask = np.empty(hw, dtype=bool)
     for k, plane in enumerate(it, 1):
         np.greater(plane, best, out=mask)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -99,7 +100,8 @@ def _object(ann: dict, class_id: int, hw: tuple[int, int], where: str) -> Object
 
 
 def write(ds: LabelledSet, out: Path, split: str, fill: int, masks: str = "polygons") -> str:
-    images, annotations = [], []
+    images: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
     for i, s in enumerate(ds.samples, 1):
         dst = out / "images" / split / s.image.name
         dst.parent.mkdir(parents=True, exist_ok=True)
