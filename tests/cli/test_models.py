@@ -110,3 +110,40 @@ def test_refused_models_exit_2_in_one_line_naming_the_file(cli, tmp_path, colour
         lines = r.stderr.strip().splitlines()
         assert len(lines) == 1 and str(path) in lines[0] and message in lines[0], r.stderr
     assert not (tmp_path / "out").exists()  # refused at load, before any image
+
+
+def _people_model(tmp_path, scores):
+    from tests.conftest import make_semantic_onnx
+
+    spec = {"adapter": "semantic", "input_hw": [64, 96], "classes": ["background", "person"], "dynamic": True,
+            "name": "people", "scores": scores}
+    return make_semantic_onnx(tmp_path / "people.onnx", spec=spec)
+
+
+def test_models_shows_a_people_models_person_iou_not_its_miou(tmp_path, capsys):
+    from pixelwise.cli.main import main
+
+    scores = {"val_miou": 86.0, "val_iou": {"background": 94.0, "person": 78.04}, "val_pixel_accuracy": 95.2,
+              "val_images": 200, "heldout": {"voc_person_iou": 75.1, "coco_person_iou": 66.3},
+              "measured_with": "onnxruntime via pixelwise.validate"}
+    assert main(["models", str(_people_model(tmp_path, scores))]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith("2 classes, val person IoU 78.0")
+    assert out[2] == ("  scores: val mIoU 86.0, person IoU 78.0, pixel accuracy 95.2%, on 200 val images, "
+                      "heldout.voc_person_iou 75.1, heldout.coco_person_iou 66.3")
+    assert out[3] == "  val IoU per class: background 94.0, person 78.0"
+
+
+def test_models_says_when_scores_were_not_measured(tmp_path, capsys):
+    from pixelwise.cli.main import main
+
+    assert main(["models", str(_people_model(tmp_path, {"val_miou": None, "val_iou": None}))]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith("2 classes") and out[2] == "  scores: not measured"
+
+
+def test_models_lists_the_default_models_scores(cli, default_model_path):
+    r = cli("models")
+    assert r.returncode == 0, r.stderr
+    line = next(x for x in r.stdout.splitlines() if x.startswith("  scores: val mIoU"))
+    assert "pedestrian IoU" in line and "pixel accuracy" in line and "val images" in line

@@ -11,7 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 
-__all__ = ["add_parser", "run", "describe"]
+__all__ = ["add_parser", "run", "describe", "headline_score", "score_lines"]
+
+PERSON_NAMES = ("person", "pedestrian")
+MAIN_SCORES = ("val_miou", "val_pixel_accuracy", "val_iou", "val_images", "measured_with")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -52,13 +55,62 @@ def _backend(path) -> dict | None:
     return None if choice is None else {**asdict(choice), "summary": choice.summary()}
 
 
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def headline_score(scores: dict | None, classes: list[str]) -> str:
+    """The one score of the listing: a two-class person model's person IoU (its mIoU would average
+    in the easy background), else the val mIoU; "" when not measured."""
+    scores = scores or {}
+    iou = scores.get("val_iou") if isinstance(scores.get("val_iou"), dict) else {}
+    person = next((n for n in PERSON_NAMES if n in classes), None)
+    if len(classes) == 2 and person and _number(iou.get(person)):
+        return f", val {person} IoU {iou[person]:.1f}"
+    return f", val mIoU {scores['val_miou']:.1f}" if _number(scores.get("val_miou")) else ""
+
+
+def _flat(scores: dict, prefix: str = "") -> list[tuple[str, float]]:
+    """Numeric scores beyond the main ones, nested keys joined with dots (per-source IoU, speed...)."""
+    out: list[tuple[str, float]] = []
+    for key, value in scores.items():
+        name = f"{prefix}{key}"
+        if _number(value):
+            out.append((name, value))
+        elif isinstance(value, dict):
+            out += _flat(value, f"{name}.")
+    return out
+
+
+def score_lines(scores: dict | None, classes: list[str], detail: bool) -> list[str]:
+    """The measured scores of a spec as a few lines (every class's IoU only with ``detail``)."""
+    scores = scores or {}
+    iou = scores.get("val_iou") if isinstance(scores.get("val_iou"), dict) else {}
+    main = []
+    if _number(scores.get("val_miou")):
+        main.append(f"val mIoU {scores['val_miou']:.1f}")
+    main += [f"{n} IoU {iou[n]:.1f}" for n in PERSON_NAMES if n in classes and _number(iou.get(n))]
+    if _number(scores.get("val_pixel_accuracy")):
+        main.append(f"pixel accuracy {scores['val_pixel_accuracy']:.1f}%")
+    if _number(scores.get("val_images")):
+        main.append(f"on {scores['val_images']} val images")
+    extra = _flat({k: v for k, v in scores.items() if k not in MAIN_SCORES})
+    if not main and not extra:
+        return ["  scores: not measured"]
+    lines = [f"  scores: {', '.join(main + [f'{k} {v:g}' for k, v in extra])}"]
+    if detail and iou:
+        per_class = [f"{n} {iou[n]:.1f}" for n in classes if _number(iou.get(n))]
+        lines.append(f"  val IoU per class: {', '.join(per_class)}")
+    return lines
+
+
 def _print(r: dict, detail: bool) -> None:
     h, w = r["input_hw"]
-    miou = r["scores"].get("val_miou") if r["scores"] else None
-    score = f", val mIoU {miou:.1f}" if isinstance(miou, (int, float)) else ""
     print(f"{r['name']}: {r['adapter']}, input {h}x{w}{' (dynamic)' if r['dynamic'] else ''}, "
-          f"{len(r['classes'])} classes{score}")
+          f"{len(r['classes'])} classes{headline_score(r['scores'], r['classes'])}")
     print(f"  classes: {', '.join(r['classes'])}")
+    for line in score_lines(r["scores"], r["classes"], detail):
+        print(line)
     if r["things"]:
         print(f"  things (instances): {', '.join(r['things'])}")
     backend = r.get("backend")
