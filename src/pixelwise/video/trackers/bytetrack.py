@@ -40,7 +40,7 @@ class ByteTracker:
 
     name = "bytetrack"
 
-    def __init__(self, lost_frames: int = 30, activation: float = 0.25, match: float = 0.8, fps: float = 30.0) -> None:
+    def __init__(self, lost_frames: int = 30, activation: float = 0.25, match: float = 0.9, fps: float = 30.0) -> None:
         self._sv = load_bytetrack()
         if self._sv is None:
             from ...errors import OptionError
