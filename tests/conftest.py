@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -73,17 +74,55 @@ def colour_image() -> np.ndarray:
     return img
 
 
-def run_cli(*args: str, cwd=None, timeout: float = 300):
+def run_cli(*args: str, cwd=None, timeout: float = 300) -> subprocess.CompletedProcess:
     """Run ``python -m pixelwise ARGS`` in a subprocess (as a user would)."""
-    import subprocess
     import sys
 
     return subprocess.run([sys.executable, "-m", "pixelwise", *map(str, args)], capture_output=True, text=True,
                           cwd=cwd, timeout=timeout)
 
 
+def run_cli_in_process(*args: str, cwd=None, timeout: float | None = None) -> subprocess.CompletedProcess:
+    """Run ``pixelwise ARGS`` in this process: ``main(argv)`` with stdout/stderr captured and the
+    exit code as a subprocess would give it (``--debug`` tracebacks go to the captured stderr, exit 1).
+    ``timeout`` is accepted for symmetry with :func:`run_cli`; pytest-timeout bounds a test here."""
+    import contextlib
+    import io
+    import os
+    import traceback
+
+    from pixelwise.cli.main import main
+
+    def stream() -> io.TextIOWrapper:  # text with a .buffer, like sys.stdout
+        return io.TextIOWrapper(io.BytesIO(), encoding="utf-8", write_through=True)
+
+    out, err, here = stream(), stream(), os.getcwd()
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main([str(a) for a in args])
+            except SystemExit as exc:  # argparse: --help, --version, usage errors
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            except Exception:  # what an uncaught exception does to a process
+                traceback.print_exc()
+                code = 1
+    finally:
+        os.chdir(here)
+    text = [s.buffer.getvalue().decode("utf-8", "replace") for s in (out, err)]  # type: ignore[attr-defined]
+    return subprocess.CompletedProcess(["pixelwise", *map(str, args)], code, text[0], text[1])
+
+
 @pytest.fixture
 def cli():
+    """The CLI run in-process (fast; the default for CLI tests)."""
+    return run_cli_in_process
+
+
+@pytest.fixture
+def cli_process():
+    """The CLI in a real subprocess: for what only a process shows (import weight, signals, exit)."""
     return run_cli
 
 

@@ -54,6 +54,7 @@ def test_inputs_from_dir_glob_and_manifests(tmp_path):
         list_inputs(tmp_path / "bad.csv")
 
 
+@pytest.mark.slow
 def test_batch_writes_masks_and_index_and_resumes(tmp_path, rgb_model):
     make_images(tmp_path / "imgs", 10)
     out = tmp_path / "out"
@@ -89,6 +90,7 @@ def test_bad_inputs_are_recorded_and_the_batch_goes_on(tmp_path, rgb_model, cli)
     assert index[f"{tmp_path}/imgs/img0000.png"]["status"] == "ok"
 
 
+@pytest.mark.slow
 def test_sigkill_then_rerun_processes_every_image_exactly_once(tmp_path, default_model_path):
     make_images(tmp_path / "imgs", 150, hw=(360, 480))
     out = tmp_path / "out"
