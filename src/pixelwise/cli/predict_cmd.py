@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..errors import PixelwiseError
 from .effects import add_effect_options, effect_note, wants_effects, write_effects
+from .formats import FormatWriter, add_format_options
 from .options import add_predict_options, add_timeout_option, non_negative_int, options_from_args
 from .panoptic import add_panoptic_output, add_things_options, things_kwargs, write_panoptic
 
@@ -62,6 +63,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_effect_options(p)
     add_things_options(p)
     add_panoptic_output(p)
+    add_format_options(p)
     p.set_defaults(run=run)
 
 
@@ -114,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
     failed: list[PixelwiseError] = []
     done = 0
     t_start = time.perf_counter()
+    formats = FormatWriter(args.formats, args.out)
     for source, outcome in seg.predict_many(args.sources, recursive=args.recursive, **per_call):
         if isinstance(outcome, PixelwiseError):
             failed.append(outcome)
@@ -126,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
                 write_effects(outcome, args.out, stem, args)
             if args.panoptic:
                 write_panoptic(outcome, args.out, stem, args.alpha)
+            formats.add(outcome, stem)
         except PixelwiseError as exc:
             failed.append(exc)
             print(f"pixelwise: error: {exc}", file=sys.stderr)
@@ -139,6 +143,8 @@ def run(args: argparse.Namespace) -> int:
             print(_area_table(outcome))
         if wants_effects(args) and (note := effect_note(outcome)):
             print(note)
+    for path in formats.write():
+        print(f"dataset: {path}")
     total = time.perf_counter() - t_start
     print(f"{done} image(s) segmented in {total:.2f} s, {len(failed)} failed; outputs in {args.out}")
     if failed:
