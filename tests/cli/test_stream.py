@@ -283,3 +283,20 @@ def test_an_effect_needs_a_person_class(tmp_path, rgb_model, capsys):
     assert main(["stream", str(src), "--model", str(rgb_model), "--blur-background", "--out",
                  str(tmp_path / "o.mp4")]) == 2
     assert "no person class (red, green, blue)" in capsys.readouterr().err
+
+
+def test_the_docs_video_example_runs(tmp_path, person_model):
+    """docs/effects.md's Python example, with the tiny person model and a small video in place of the real ones."""
+    import re
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "effects.md").read_text()
+    (code,) = re.findall(r"```python\n(.*?)```", docs, flags=re.S)
+    src = _person_video(tmp_path / "call.avi", 6)
+    code = (code.replace('Segmenter("people")', f'Segmenter({str(person_model)!r}, threads=1)')
+            .replace('"call.mp4"', repr(str(src))).replace('"call_blurred.mp4"', repr(str(tmp_path / "out.mp4"))))
+    scope: dict = {}
+    exec(code, scope)  # the project's own docs
+    assert scope["frame"].shape == (72, 96, 3)
+    frames = read_video(tmp_path / "out.mp4")
+    assert len(frames) == 6 and frames[-1][BACKGROUND][..., 0].astype(float).std(axis=1).mean() < 8

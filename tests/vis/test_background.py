@@ -131,3 +131,18 @@ def test_two_class_matte_without_a_person_is_fully_transparent() -> None:
     semantic[10:20, 10:20] = 1  # one person: the soft edges come back
     res = Result(image, semantic, spec, confidence=np.full((30, 40), 0.6, np.float32))
     assert alpha_matte(res).max() > 0
+
+
+@pytest.mark.parametrize("sigma", [2.0, 8.0, 15.0, 40.0])
+def test_fast_blur_looks_like_the_full_gaussian(sigma) -> None:
+    from pathlib import Path
+
+    import cv2
+
+    from pixelwise.vis.background import blurred
+
+    image = cv2.imread(str(Path(pw.__file__).parent / "assets" / "leuvenA.jpg"))
+    full = cv2.GaussianBlur(image, (0, 0), sigma).astype(int)
+    fast = blurred(image, sigma)
+    assert fast.shape == image.shape and fast.dtype == np.uint8
+    assert np.abs(fast - full).mean() < 1.0 < np.abs(image.astype(int) - full).mean()

