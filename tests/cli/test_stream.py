@@ -203,9 +203,9 @@ def _effect_frames(tmp_path, person_model, *effect):
     return read_video(src), read_video(out)
 
 
-@pytest.mark.parametrize("workers", ["1", "2"])
-def test_stream_blur_background_keeps_the_person_and_blurs_the_rest(tmp_path, person_model, workers, capsys):
-    frames_in, frames_out = _effect_frames(tmp_path, person_model, "--blur-background", "4", "--workers", workers)
+@pytest.mark.parametrize("loop", [("--workers", "1"), ("--workers", "2"), ("--sequential",)])
+def test_stream_blur_background_keeps_the_person_and_blurs_the_rest(tmp_path, person_model, loop, capsys):
+    frames_in, frames_out = _effect_frames(tmp_path, person_model, "--blur-background", "4", *loop)
     assert len(frames_out) == len(frames_in) == 12
     assert "12 frame(s) segmented" in capsys.readouterr().out
     for k, (a, b) in enumerate(zip(frames_in, frames_out)):
@@ -300,3 +300,31 @@ def test_the_docs_video_example_runs(tmp_path, person_model):
     assert scope["frame"].shape == (72, 96, 3)
     frames = read_video(tmp_path / "out.mp4")
     assert len(frames) == 6 and frames[-1][BACKGROUND][..., 0].astype(float).std(axis=1).mean() < 8
+
+
+def test_served_frames_carry_the_effect(person_model, tmp_path):
+    """--serve publishes the composited frames, not the class overlay."""
+    writer = cv2.VideoWriter(str(tmp_path / "long.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 25.0, (96, 72))
+    frame = _person_frame(0)[..., ::-1].copy()
+    for _ in range(1500):
+        writer.write(frame)
+    writer.release()
+    port = _free_port()
+    proc = _start(person_model, tmp_path / "long.avi", "--serve", f"127.0.0.1:{port}", "--replace-background",
+                  "0,0,255")
+    try:
+        body = None
+        deadline = time.time() + 60
+        while time.time() < deadline and body is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/frame.jpg", timeout=5) as resp:
+                    body = resp.read()
+            except OSError:
+                time.sleep(0.2)
+        assert body is not None
+    finally:
+        out, err = _finish(proc)
+    assert proc.returncode == 0, err
+    rgb = cv2.imdecode(np.frombuffer(body, np.uint8), cv2.IMREAD_COLOR)[..., ::-1].astype(int)
+    assert np.abs(rgb[:, 70:] - (0, 0, 255)).mean() < 12  # the background replaced
+    assert np.abs(rgb[PERSON] - (30, 210, 40)).mean() < 12  # the person kept
