@@ -34,6 +34,10 @@ class BatchConfig:
     progress: bool = True
     timeout: float = DEFAULT_URL_TIMEOUT_S  # seconds for each URL download, overall
     options: PredictOptions = PredictOptions()  # imgsz, classes, thresholds: as for Segmenter(options=...)
+    things: str | None = None  # an instance model merged over model's class map (Segmenter(things=...))
+    things_map: str | None = None  # its class names -> model's: "person=pedestrian,..." or a .json/.yaml file
+    things_score: float = 0.5
+    panoptic: bool = False  # also write panoptic/KEY_panoptic.png + .json (COCO panoptic) per image
 
     def __post_init__(self) -> None:
         if self.engine not in ("local", "ray"):
@@ -43,6 +47,10 @@ class BatchConfig:
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise OptionError(f"{name} must be a whole number >= 0 (0: {meaning}), got {value!r}")
         check_timeout(self.timeout)
+        if not isinstance(self.things_score, (int, float)) or not 0.0 <= self.things_score <= 1.0:
+            raise OptionError(f"things_score must be between 0 and 1, got {self.things_score!r}")
+        if self.things_map is not None and self.things is None:
+            raise OptionError("things_map needs things (the instance model whose classes it maps)")
 
 
 @dataclass(frozen=True)
@@ -59,9 +67,12 @@ class BatchSummary:
         return self.processed / self.seconds if self.seconds else 0.0
 
 
-def is_complete(record: dict[str, Any] | None, out: Path) -> bool:
-    """Done = an ok record whose mask exists with the recorded size (not just any file)."""
+def is_complete(record: dict[str, Any] | None, out: Path, panoptic: bool = False) -> bool:
+    """Done = an ok record whose mask exists with the recorded size (not just any file), and with
+    ``panoptic`` its panoptic PNG and JSON too."""
     if not record or record.get("status") != "ok" or not record.get("mask"):
+        return False
+    if panoptic and not all(record.get(k) and (out / record[k]).is_file() for k in ("panoptic", "panoptic_json")):
         return False
     mask = out / record["mask"]
     return mask.is_file() and mask.stat().st_size == record.get("mask_bytes")
@@ -74,7 +85,8 @@ def _prepare_out(out: Path) -> None:
         raise PixelwiseRuntimeError(f"{out}: cannot create the output folder ({exc.strerror or exc})") from None
     atomic_write_bytes(out / ".pixelwise-write-test", b"ok")  # raises a clear error when unwritable
     os.unlink(out / ".pixelwise-write-test")
-    for stale in list((out / "masks").glob(".*.tmp")) + list(out.glob("overlays/.*.tmp")):
+    for stale in list((out / "masks").glob(".*.tmp")) + list(out.glob("overlays/.*.tmp")) + \
+            list(out.glob("panoptic/.*.tmp")):
         stale.unlink(missing_ok=True)  # temp files of a killed run; never a truncated PNG
     for name in (LOG, TABLE):  # appending to a FIFO would wait for a reader forever
         if (out / name).exists() and (error := not_regular_error(str(out / name), (out / name).stat().st_mode)):
@@ -120,7 +132,8 @@ def _engine(config: BatchConfig, out: Path, paths: list[str]):  # a generator of
     workers = config.workers or cores
     threads = config.threads or max(1, cores // workers)
     work = WorkConfig(out=str(out), model=config.model, threads=threads, overlay=config.overlay,
-                      timeout=config.timeout, options=config.options)
+                      timeout=config.timeout, options=config.options, things=config.things,
+                      things_map=config.things_map, things_score=config.things_score, panoptic=config.panoptic)
     if config.engine == "ray":
         return run_ray(paths, work, workers, config.ray_address)
     return run_local(paths, work, workers)
@@ -142,7 +155,7 @@ def run_batch(source: str | Path, config: BatchConfig) -> BatchSummary:
     items = _outside(list_items(source), out)
     _prepare_out(out)
     previous = _previous(out)
-    todo = [i for i in items if config.force or not is_complete(previous.get(i.key), out)]
+    todo = [i for i in items if config.force or not is_complete(previous.get(i.key), out, config.panoptic)]
     refused = [_error_record(i) for i in todo if i.error is not None]
     engine = _engine(config, out, [i.key for i in todo if i.error is None])
     index = BatchIndex(out)

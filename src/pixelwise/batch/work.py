@@ -28,6 +28,10 @@ class WorkConfig:
     alpha: float = 0.5
     timeout: float = DEFAULT_URL_TIMEOUT_S  # seconds for each URL download, overall
     options: PredictOptions = PredictOptions()
+    things: str | None = None  # an instance model merged over ``model``'s class map (panoptic by composition)
+    things_map: str | None = None  # its class names -> model's ("person=pedestrian,..." or a .json/.yaml file)
+    things_score: float = 0.5
+    panoptic: bool = False  # also write panoptic/KEY_panoptic.png + .json (COCO panoptic)
 
     def __post_init__(self) -> None:
         if isinstance(self.options, dict):  # Ray passes the config as plain data
@@ -44,7 +48,10 @@ class Worker:
     def __init__(self, config: WorkConfig) -> None:
         self.config = config
         self.out = Path(config.out)
-        self.seg = Segmenter(config.model, threads=config.threads, options=config.options, timeout=config.timeout)
+        things = ({"things": config.things, "things_map": config.things_map, "things_score": config.things_score}
+                  if config.things else {})
+        self.seg = Segmenter(config.model, threads=config.threads, options=config.options, timeout=config.timeout,
+                             **things)
 
     def __call__(self, source: str) -> dict[str, Any]:
         t0 = time.perf_counter()
@@ -60,6 +67,8 @@ class Worker:
             if self.config.overlay:
                 ov = write_image(self.out / "overlays" / f"{Path(mask).stem}.jpg", res.plot(alpha=self.config.alpha))
                 record["overlay"] = str(ov.relative_to(self.out))
+            if self.config.panoptic:
+                record.update(_write_panoptic(res, self.out, Path(mask).stem))
         except PixelwiseRuntimeError as exc:  # writing failed: the output, not this image, is the problem
             record.update(status="error", error=str(exc), error_kind="output")
         except PixelwiseError as exc:
@@ -77,6 +86,14 @@ def start_worker(config: WorkConfig) -> Callable[[str], dict[str, Any]]:
     except PixelwiseError as exc:
         error = {"status": "error", "error": str(exc), "error_kind": "setup", "exit_code": exc.exit_code}
         return lambda source: {"path": source, **error}
+
+
+def _write_panoptic(res, out: Path, key: str) -> dict[str, str]:  # noqa: ANN001
+    """The COCO panoptic PNG + JSON of one image under ``panoptic/``; their paths for the index record."""
+    from ..data.panoptic_format import write_coco_panoptic
+
+    png, doc = write_coco_panoptic(out / "panoptic", key, res)
+    return {"panoptic": str(png.relative_to(out)), "panoptic_json": str(doc.relative_to(out))}
 
 
 def _counts(res) -> dict[str, int]:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from .options import add_predict_options, add_timeout_option, non_negative_int, options_from_args
+from .panoptic import add_things_options, things_kwargs
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -25,6 +26,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_timeout_option(p)
     add_predict_options(p)  # the same --imgsz, --classes, --conf, ... as predict
+    add_things_options(p)
+    p.add_argument("--panoptic", action="store_true",
+                   help="also write panoptic/KEY_panoptic.png + .json (COCO panoptic: id = R + 256 G + 256^2 B); "
+                        "the index records their paths")
     p.set_defaults(run=run)
 
 
@@ -32,9 +37,12 @@ def run(args: argparse.Namespace) -> int:
     from ..batch import BatchConfig, run_batch
 
     options = options_from_args(args)  # checked before any worker starts
+    things = things_kwargs(args)
+    if things.get("things_map") is not None:
+        things["things_map"] = str(things["things_map"])
     cfg = BatchConfig(out=args.out, model=args.model, engine=args.engine, workers=args.workers, threads=args.threads,
                       overlay=args.overlay, force=args.force, ray_address=args.address, progress=not args.quiet,
-                      timeout=args.timeout, options=options)
+                      timeout=args.timeout, options=options, panoptic=args.panoptic, **things)
     s = run_batch(args.input, cfg)
     for err in s.errors[:20]:
         print(f"pixelwise: error: {err}", file=sys.stderr)
