@@ -45,6 +45,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=_port, default=8000, help="0: any free port (printed at start)")
     p.add_argument("--model", action="append", default=None, metavar="[NAME=]MODEL",
                    help="model to serve (repeatable); the first is the default. Default: the embedded model")
+    p.add_argument("--things", action="append", default=None, metavar="[NAME=]MODEL",
+                   help="an instance model (YOLO-seg .onnx) whose objects are merged over the served model NAME's "
+                        "class map (panoptic; default NAME: the first --model); repeatable, one per served model")
+    p.add_argument("--things-map", default=None, metavar="THING=CLASS,...|FILE",
+                   help="things-model class -> served model class (e.g. person=pedestrian), for every --things")
+    p.add_argument("--things-score", type=float, default=0.5, metavar="P",
+                   help="objects scoring below this leave their pixels to the class map (default 0.5)")
     p.add_argument("--workers", type=_count(1), default=2, help="requests processed at once")
     p.add_argument("--queue", type=_count(0), default=8, help="requests allowed to wait; beyond that: 503")
     p.add_argument("--threads", type=_count(0), default=1, help="ONNX Runtime threads per request (0: all cores)")
@@ -73,6 +80,30 @@ def parse_models(values: list[str] | None) -> dict[str, str]:
             raise InputError(f"--model: model name {name!r} is given twice ({out[name]} and {model}); "
                              "name them apart with NAME=MODEL")
         out[name] = model
+    return out
+
+
+def parse_things(values: list[str] | None, models: dict[str, str], things_map: str | None,
+                 score: float) -> dict[str, dict]:
+    """``--things [NAME=]MODEL`` arguments -> {served name: Segmenter keywords}; InputError when bad."""
+    if not values:
+        if things_map is not None:
+            raise InputError("--things-map needs --things MODEL (the instance model whose classes it maps)")
+        return {}
+    if not 0.0 <= score <= 1.0:
+        raise InputError(f"--things-score must be between 0 and 1, got {score}")
+    out: dict[str, dict] = {}
+    first = next(iter(models))
+    for v in values:
+        name, sep, model = v.partition("=")
+        if not sep or name not in models:  # a path may contain "=": only a served name before it counts
+            name, model = first, v
+        if not model.strip():
+            raise InputError(f"--things: expected [NAME=]MODEL, got {v!r}")
+        if name in out:
+            raise InputError(f"--things: model {name!r} is given two things models ({out[name]['things']} and "
+                             f"{model}); pair each served model once")
+        out[name] = {"things": model, "things_map": things_map, "things_score": score}
     return out
 
 
@@ -106,7 +137,9 @@ def run(args: argparse.Namespace) -> int:
         from ..serve.protocol import uvicorn_config
     except ImportError as exc:
         raise InputError(f"serving needs FastAPI and uvicorn: pip install 'pixelwise[serve]' ({exc})") from None
-    pool = ModelPool(parse_models(args.model), threads=args.threads)
+    models = parse_models(args.model)
+    pool = ModelPool(models, threads=args.threads,
+                     things=parse_things(args.things, models, args.things_map, args.things_score))
     imgsz_mp = args.max_imgsz_mp if args.max_imgsz_mp is not None else SERVE_MAX_INPUT_PIXELS / 1e6
     config = ServeConfig(workers=args.workers, queue=args.queue, max_upload_bytes=int(args.max_upload_mb * 2**20),
                          max_pixels=int(args.max_image_mp * 1e6), max_input_pixels=int(imgsz_mp * 1e6),

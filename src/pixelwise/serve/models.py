@@ -28,10 +28,13 @@ class ModelUnavailable(PixelwiseRuntimeError):
 
 @dataclass
 class ModelPool:
-    """``sources`` maps a public name to a model name or path; ``threads`` per session."""
+    """``sources`` maps a public name to a model name or path; ``threads`` per session; ``things``
+    maps a public name to the Segmenter keywords of its things model (``things``, ``things_map``,
+    ``things_score``: panoptic by composition, ``pixelwise serve --things``)."""
 
     sources: dict[str, str]
     threads: int = 0
+    things: dict[str, dict] = field(default_factory=dict)
     retry_s: float = 10.0
     _loaded: dict[str, Segmenter] = field(default_factory=dict)
     _failed: dict[str, tuple[float, str]] = field(default_factory=dict)  # name -> (monotonic time, reason)
@@ -57,7 +60,7 @@ class ModelPool:
             if failed is not None and time.monotonic() - failed[0] < self.retry_s:
                 raise ModelUnavailable(f"model {name!r} is unavailable: {failed[1]}")
             try:
-                seg = Segmenter(self.sources[name], threads=self.threads)
+                seg = Segmenter(self.sources[name], threads=self.threads, **self.things.get(name, {}))
             except Exception as exc:  # any load failure makes the model unavailable
                 reason = str(exc) if isinstance(exc, PixelwiseError) else f"{type(exc).__name__}: {exc}"
                 self._failed[name] = (time.monotonic(), reason.splitlines()[0] if reason else type(exc).__name__)
@@ -95,5 +98,6 @@ class ModelPool:
                 continue
             out.append({"name": name, "available": True, "adapter": s.adapter, "input_hw": list(s.input_hw),
                         "dynamic": s.dynamic, "classes": list(s.classes), "colours": [list(c) for c in s.colours],
-                        "things": list(s.things), "val_miou": s.scores.get("val_miou")})
+                        "things": list(s.things), "val_miou": s.scores.get("val_miou"),
+                        "things_model": self.things.get(name, {}).get("things")})
         return out
