@@ -52,6 +52,7 @@ def test_confidence_on_a_class_id_export_is_a_clear_exit_2(cli, tmp_path, flag):
     assert not (tmp_path / "out").exists()  # refused before any image
 
 
+@pytest.mark.slow
 def test_batch_on_the_semantic_export(cli, tmp_path):
     model = _export("yolo26n-sem-camvid-320.onnx")
     images = sorted(VAL.glob("*.png"))[:3]

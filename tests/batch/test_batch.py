@@ -75,6 +75,7 @@ def test_batch_writes_masks_and_index_and_resumes(tmp_path, rgb_model):
     assert run_batch(tmp_path / "imgs", cfg(out, rgb_model, force=True)).processed == 10
 
 
+@pytest.mark.slow
 def test_bad_inputs_are_recorded_and_the_batch_goes_on(tmp_path, rgb_model, cli):
     make_images(tmp_path / "imgs", 3)
     (tmp_path / "imgs" / "broken.png").write_bytes(b"nope")

@@ -9,6 +9,7 @@ pytest.importorskip("torch")
 from tests.data.test_config import make_mask_dataset  # noqa: E402
 
 
+@pytest.mark.slow
 def test_train_resume_export_predict(cli, tmp_path):
     data = make_mask_dataset(tmp_path / "ds", n=4)
     run = tmp_path / "run"
@@ -58,6 +59,7 @@ def test_val_writes_metrics_and_figures(cli, rgb_model, tmp_path):
         assert (tmp_path / "v" / png).stat().st_size > 1000
 
 
+@pytest.mark.slow
 def test_static_export_measures_its_score_at_its_own_size(cli, tmp_path):
     data = make_mask_dataset(tmp_path / "ds", n=4)
     run = tmp_path / "run"

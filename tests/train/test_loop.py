@@ -27,6 +27,7 @@ def _cfg(tmp_path, **kw):
     return TrainConfig(**base)
 
 
+@pytest.mark.slow
 def test_train_learns_writes_outputs_and_log(tmp_path):
     summary = train(_cfg(tmp_path, epochs=25, val_every=5, scale_range=(0.9, 1.1)), progress=False)
     out = tmp_path / "run"
