@@ -89,7 +89,7 @@ def test_instance_model_results_keep_their_instances():
     sem = np.full((10, 10), NO_OBJECT, np.uint8)
     sem[masks[0]] = 0
     inst = Instances([[2, 2, 5, 5]], [0], [0.8], masks)
-    r = Result(image=np.zeros((10, 10, 3), np.uint8), semantic=sem, spec=spec, _instances=inst)
+    r = Result(image=np.zeros((10, 10, 3), np.uint8), semantic=sem, spec=spec, instances=inst)
     assert r.segments()[0]["score"] == pytest.approx(0.8)
     assert r.areas() == {"car": {"id": 0, "pixels": 9, "fraction": 0.09}}
 
@@ -109,3 +109,26 @@ def test_plot_returns_new_image_and_save_writes_files(tmp_path):
         assert (np.asarray(im) == r.semantic).all()
     assert (np.load(tmp_path / "o.npy") == r.semantic).all()
     assert json.loads((tmp_path / "o.json").read_text())["schema"] == RESULT_SCHEMA
+
+
+def test_a_result_is_frozen_and_complete_on_creation():
+    import dataclasses
+
+    from pixelwise.result import Instances, Result
+    from pixelwise.spec import ModelSpec
+
+    spec = ModelSpec(adapter="semantic", classes=("bg", "thing"), input_hw=(8, 8), mean=(0, 0, 0), std=(1, 1, 1),
+                     things=("thing",))
+    sem = np.zeros((20, 30), np.uint8)
+    sem[2:10, 3:12] = 1
+    res = Result(image=np.zeros((20, 30, 3), np.uint8), semantic=sem, spec=spec, min_area=4)
+    assert isinstance(res.instances, Instances) and len(res.instances) == 1  # made on creation, not on first use
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.frame_index = 3  # type: ignore[misc]
+    later = dataclasses.replace(res, frame_index=3)
+    assert later.frame_index == 3 and res.frame_index is None and later.instances is res.instances
+    with pytest.raises(AttributeError):
+        res.instances.track_ids = np.array([7])  # type: ignore[misc]
+    tracked = res.instances.with_track_ids(np.array([7]))
+    assert tracked.track_ids.tolist() == [7] and res.instances.track_ids is None
+    assert not hasattr(res, "show")  # no GUI in a record: io.display.show_image(res.plot())

@@ -46,7 +46,7 @@ class Instances:
             with ``track=True``), else None.
     """
 
-    __slots__ = ("boxes_xyxy", "class_ids", "scores", "track_ids", "_dense", "_cropped")
+    __slots__ = ("boxes_xyxy", "class_ids", "scores", "_track_ids", "_dense", "_cropped")
 
     def __init__(self, boxes_xyxy: np.ndarray, class_ids: np.ndarray, scores: np.ndarray,
                  masks: np.ndarray | CroppedMasks, track_ids: np.ndarray | None = None) -> None:
@@ -63,9 +63,18 @@ class Instances:
             _check("masks", self._dense, (n, None, None))
         elif len(self._cropped) != n:
             raise ValueError(f"masks: expected {n} masks, got {len(self._cropped)}")
-        self.track_ids = None if track_ids is None else np.asarray(track_ids, dtype=np.int64).reshape(-1)
-        if self.track_ids is not None:
-            _check("track_ids", self.track_ids, (n,))
+        self._track_ids = None if track_ids is None else np.asarray(track_ids, dtype=np.int64).reshape(-1)
+        if self._track_ids is not None:
+            _check("track_ids", self._track_ids, (n,))
+
+    @property
+    def track_ids(self) -> np.ndarray | None:
+        return self._track_ids
+
+    def with_track_ids(self, track_ids: np.ndarray | None) -> "Instances":
+        """The same objects with ``track_ids`` (N,) (a new Instances; this one is unchanged)."""
+        masks = self._dense if self._dense is not None else self._cropped
+        return Instances(self.boxes_xyxy, self.class_ids, self.scores, masks, track_ids)
 
     @property
     def masks(self) -> np.ndarray:
@@ -119,7 +128,23 @@ class Instances:
                    CroppedMasks.empty(hw))
 
 
-@dataclass(eq=False)
+def instances_from_semantic(semantic: np.ndarray, thing_ids: Sequence[int], min_area: int,
+                            confidence: np.ndarray | None = None) -> Instances:
+    """Connected regions (8-connectivity) of the thing classes of an (H, W) class map, at least
+    ``min_area`` pixels each; scores are the mean ``confidence`` over a region (else 1)."""
+    boxes, ids, labels, _ = mask_ops.components(semantic, tuple(thing_ids), min_area)
+    masks = CroppedMasks.from_labels(labels, boxes)
+    if confidence is not None and len(ids):
+        flat = labels.reshape(-1)
+        sums = np.bincount(flat, weights=confidence.reshape(-1), minlength=len(ids) + 1)[1:]
+        counts = np.bincount(flat, minlength=len(ids) + 1)[1:]
+        scores = sums / np.maximum(counts, 1)
+    else:
+        scores = np.ones(len(ids), np.float32)
+    return Instances(boxes, ids, scores, masks)
+
+
+@dataclass(frozen=True, eq=False)
 class Result:
     """Segmentation of one image.
 
@@ -132,7 +157,10 @@ class Result:
         path: where the image came from, if it came from a file or URL.
         timings_ms: per-stage times (preprocess, inference, postprocess).
         backend: the engine path that ran the model, "backend/precision" (e.g. "onnxruntime/fp32").
-        min_area: smallest region (pixels) that becomes an instance of a semantic model.
+        instances: the objects: an instance model's own, or for a semantic model the connected
+            regions of its thing classes (made on creation when not given).
+        min_area: smallest region (pixels) that is an object or a segment of ``panoptic()``.
+        frame_index, timestamp: the frame's place in a stream, else None.
         plotted: (H, W, 3) uint8 RGB drawing made in a stream's pipeline threads
             (``Segmenter.stream(plot=...)``), returned by ``plot()`` without arguments; else None.
     """
@@ -146,7 +174,7 @@ class Result:
     frame_index: int | None = None
     timestamp: float | None = None
     min_area: int = 64
-    _instances: Instances | None = field(default=None, repr=False)
+    instances: Instances = field(default=None, repr=False)  # type: ignore[assignment]  # made when None
     plotted: np.ndarray | None = field(default=None, repr=False)
     backend: str | None = None
 
@@ -155,8 +183,11 @@ class Result:
         _check("semantic", self.semantic, self.image.shape[:2], "ui")
         if self.confidence is not None:
             _check("confidence", self.confidence, self.image.shape[:2], "f")
-        if self._instances is not None and len(self._instances) and self._instances.hw != self.hw:
-            raise ValueError(f"instances.masks: expected masks of {self.hw}, got {self._instances.hw}")
+        if self.instances is None:  # complete on creation: a semantic model's objects are its regions
+            found = instances_from_semantic(self.semantic, self.spec.thing_ids, self.min_area, self.confidence)
+            object.__setattr__(self, "instances", found)
+        elif len(self.instances) and self.instances.hw != self.hw:
+            raise ValueError(f"instances.masks: expected masks of {self.hw}, got {self.instances.hw}")
 
     # -- basic facts -----------------------------------------------------------------
     @property
@@ -166,25 +197,6 @@ class Result:
     @property
     def names(self) -> tuple[str, ...]:
         return self.spec.classes
-
-    @property
-    def instances(self) -> Instances:
-        """Objects: the model's own (instance models) or connected regions of thing classes."""
-        if self._instances is None:
-            self._instances = self._instances_from_semantic()
-        return self._instances
-
-    def _instances_from_semantic(self) -> Instances:
-        boxes, ids, labels, _ = mask_ops.components(self.semantic, self.spec.thing_ids, self.min_area)
-        masks = CroppedMasks.from_labels(labels, boxes)
-        if self.confidence is not None and len(ids):
-            flat = labels.reshape(-1)
-            sums = np.bincount(flat, weights=self.confidence.reshape(-1), minlength=len(ids) + 1)[1:]
-            counts = np.bincount(flat, minlength=len(ids) + 1)[1:]
-            scores = sums / np.maximum(counts, 1)
-        else:
-            scores = np.ones(len(ids), np.float32)
-        return Instances(boxes, ids, scores, masks)
 
     # -- summaries -------------------------------------------------------------------
     def areas(self) -> dict[str, dict[str, float | int]]:
@@ -297,11 +309,11 @@ class Result:
 
         return to_coco(self, image_id, masks)
 
-    def to_labelme(self, path: str | None = None) -> dict[str, Any]:
-        """LabelMe JSON (polygons); written to ``path`` (default: beside the source image)."""
+    def to_labelme(self) -> dict[str, Any]:
+        """LabelMe JSON (polygons); writes nothing (``pixelwise.data.exports.write_labelme`` does)."""
         from .data.exports import to_labelme
 
-        return to_labelme(self, path)
+        return to_labelme(self)
 
     def to_coco_panoptic(self, image_id: int = 1, file_name: str | None = None) -> Any:
         """COCO panoptic form of ``panoptic()``: ``.png`` (H, W, 3) uint8 (id = R + 256 G + 256^2 B)
@@ -352,8 +364,3 @@ class Result:
         from .io.sinks import save_result
 
         return str(save_result(self, path, alpha=alpha))
-
-    def show(self, alpha: float = 0.5, window: str = "pixelwise") -> None:
-        from .io.display import show_image
-
-        show_image(self.plot(alpha=alpha), window)

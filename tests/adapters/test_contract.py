@@ -24,6 +24,7 @@ def test_registry_and_spec_agree_on_names_and_kinds():
     for name, adapter in ADAPTERS.items():
         assert adapter.name == name and adapter.kind in KINDS and adapter.kind == ADAPTER_KINDS[name]
         assert ModelSpec(adapter=name, **SPEC_ARGS).kind == adapter.kind
+        assert isinstance(adapter.logits, bool) and (adapter.kind == "semantic" or not adapter.logits)
 
 
 @pytest.mark.parametrize("name", sorted(ADAPTERS))

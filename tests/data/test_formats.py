@@ -70,7 +70,10 @@ def test_prediction_exports_round_trip_into_labelme_and_coco(rgb_model, colour_i
     Image.fromarray(colour_image).save(tmp_path / "pic.png")
     res = pw.Segmenter(rgb_model, min_area=10, threads=1)(str(tmp_path / "pic.png"))
     doc = res.to_labelme()
-    assert (tmp_path / "pic.json").is_file() and doc["shapes"][0]["label"] == "red"
+    assert not (tmp_path / "pic.json").exists() and doc["shapes"][0]["label"] == "red"  # a conversion writes nothing
+    from pixelwise.data.exports import write_labelme
+
+    assert write_labelme(res) == tmp_path / "pic.json" and json.loads((tmp_path / "pic.json").read_text()) == doc
     from pixelwise.data.annotations import SkipLog
     from pixelwise.data.formats import labelme
 

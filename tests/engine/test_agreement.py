@@ -34,7 +34,7 @@ def _inst(boxes, classes):
     masks = CroppedMasks.from_labels(np.zeros((100, 100), np.int32), boxes) if len(boxes) else CroppedMasks.empty(
         (100, 100))
     res = Result(image=np.zeros((100, 100, 3), np.uint8), semantic=np.full((100, 100), 255, np.uint8), spec=INST,
-                 _instances=Instances(boxes, np.asarray(classes, np.int32), np.ones(len(boxes), np.float32), masks))
+                 instances=Instances(boxes, np.asarray(classes, np.int32), np.ones(len(boxes), np.float32), masks))
     return res
 
 

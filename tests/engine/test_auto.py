@@ -87,8 +87,8 @@ def test_instance_agreement_matches_boxes_at_iou_099(other, classes, expected):
     img = np.zeros((100, 100, 3), np.uint8)
     sem = np.full((100, 100), 255, np.uint8)
     spec = ModelSpec(adapter="yolo_seg", input_hw=(64, 64), classes=("a", "b"))
-    ref = Result(image=img, semantic=sem, spec=spec, _instances=_inst([[10, 10, 50, 50], [60, 60, 90, 90]], [0, 1]))
-    got = Result(image=img, semantic=sem, spec=spec, _instances=_inst(other, classes))
+    ref = Result(image=img, semantic=sem, spec=spec, instances=_inst([[10, 10, 50, 50], [60, 60, 90, 90]], [0, 1]))
+    got = Result(image=img, semantic=sem, spec=spec, instances=_inst(other, classes))
     assert agreement(ref, got, "instance") == pytest.approx(expected)
 
 

@@ -4,7 +4,9 @@ An adapter is a class of static methods, numpy only (testable without onnxruntim
 
 - ``name``: the spec's ``adapter`` value; ``kind``: "semantic" (a class per pixel) or
   "instance" (objects with boxes and masks), the data other code asks instead of
-  comparing names; ``options``: the keyword arguments its ``postprocess`` takes.
+  comparing names; ``logits``: its raw output is per-class logits (tiled inference stitches
+  them; its spec's ``ignore_index`` marks unlabelled pixels); ``options``: the keyword
+  arguments its ``postprocess`` takes.
 - ``accepts(output_shapes)``: whether raw output shapes can belong to this family.
 - ``from_metadata(session)``: a spec from a foreign exporter's own metadata, or None.
 - ``check(session, spec)``: the spec completed from the outputs (e.g. the layout), or a
@@ -35,6 +37,7 @@ KINDS = ("semantic", "instance")
 class Adapter(Protocol):
     name: ClassVar[str]
     kind: ClassVar[str]
+    logits: ClassVar[bool]
     options: ClassVar[tuple[str, ...]]
 
     @staticmethod

@@ -58,6 +58,7 @@ class SemanticAdapter:
 
     name = "semantic"
     kind = "semantic"
+    logits = True
     options = ("confidence",)
 
     @staticmethod

@@ -159,6 +159,7 @@ class YoloSegAdapter:
 
     name = "yolo_seg"
     kind = "instance"
+    logits = False
     options = ("confidence", "conf", "iou", "max_det", "crop_to_box", "fast_masks")
 
     @staticmethod

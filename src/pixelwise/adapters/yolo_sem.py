@@ -62,6 +62,7 @@ class YoloSemanticAdapter:
 
     name = "yolo_sem"
     kind = "semantic"
+    logits = False
     options = ("confidence",)
 
     @staticmethod

@@ -11,7 +11,7 @@ from .annotations import Object, Sample
 from .formats import coco, labelme, yolo
 from .formats.common import write_text
 
-__all__ = ["result_sample", "to_coco", "to_labelme", "to_yolo"]
+__all__ = ["result_sample", "to_coco", "to_labelme", "write_labelme", "to_yolo"]
 
 
 def result_sample(result: Result, image: Path | None = None) -> Sample:
@@ -32,16 +32,23 @@ def to_coco(result: Result, image_id: int = 1, masks: str = "rle") -> dict:
             "categories": [{"id": k + 1, "name": n} for k, n in enumerate(result.names)]}
 
 
-def to_labelme(result: Result, path: str | Path | None = None) -> dict:
-    """LabelMe JSON; written to ``path`` (default: beside the image) when a path is known."""
+def to_labelme(result: Result) -> dict:
+    """LabelMe JSON (polygons) of a Result; writes nothing."""
     image = Path(result.path) if result.path else Path("image.png")
-    doc = labelme.document(result_sample(result, image), result.names, image.name)
-    if path is not None or result.path:
-        target = Path(path) if path is not None else image.with_suffix(".json")
-        if target.parent != image.parent and result.path:
-            doc["imagePath"] = str(Path(result.path).resolve())
-        write_text(target, json.dumps(doc, indent=1))
-    return doc
+    return labelme.document(result_sample(result, image), result.names, image.name)
+
+
+def write_labelme(result: Result, path: str | Path | None = None) -> Path:
+    """Write :func:`to_labelme` to ``path`` (default: beside the source image, ``.json``), atomically."""
+    if path is None and not result.path:
+        raise ValueError("write_labelme needs path= for a result that has no source file")
+    doc = to_labelme(result)
+    image = Path(result.path) if result.path else None
+    target = Path(path) if path is not None else image.with_suffix(".json")  # type: ignore[union-attr]
+    if image is not None and target.parent != image.parent:
+        doc["imagePath"] = str(image.resolve())
+    write_text(target, json.dumps(doc, indent=1))
+    return target
 
 
 def to_yolo(result: Result) -> str:

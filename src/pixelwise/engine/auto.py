@@ -272,7 +272,7 @@ def _measure(model: Path, config: SessionConfig, spec: ModelSpec, reference: Bac
              cands: list[tuple[str, str]], auto: AutoConfig) -> tuple[Choice, Backend]:
     from .predictor import Predictor
 
-    kind = getattr(get_adapter(spec.adapter), "kind", "semantic" if spec.adapter == "semantic" else "instance")
+    kind = get_adapter(spec.adapter).kind
     images = auto.images() if auto.images is not None else [_synthetic_image(spec.input_hw)]
     ref_label = f"{reference.backend}/{reference.precision}"
     expected = [Predictor(reference, spec)(im) for im in images]

@@ -143,4 +143,4 @@ class PanopticPredictor:
         covered = owner >= 0
         semantic[covered] = mapped[owner[covered]].astype(semantic.dtype)
         objects = Instances(inst.boxes_xyxy[kept], mapped[kept], inst.scores[kept], inst.cropped[kept])
-        return replace(stuff, semantic=semantic, spec=self.spec, _instances=objects, backend=self.backend)
+        return replace(stuff, semantic=semantic, spec=self.spec, instances=objects, backend=self.backend)

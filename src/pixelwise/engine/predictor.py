@@ -9,7 +9,7 @@ import numpy as np
 from ..adapters import get_adapter
 from ..errors import InputError
 from ..options import PredictOptions
-from ..result import Result
+from ..result import Result, instances_from_semantic
 from ..spec import ModelSpec
 from .session import Backend
 
@@ -52,19 +52,21 @@ class Predictor:
             semantic = unlabel_below(semantic, decoded.confidence, options.min_conf, self._background())
         if options.classes is not None:
             semantic = _keep_classes(semantic, options.classes, self._background())
-        t3 = time.perf_counter()
-        timings = {"preprocess": (t1 - t0) * 1e3, "inference": (t2 - t1) * 1e3, "postprocess": (t3 - t2) * 1e3}
         instances = decoded.instances
         if instances is not None and options.classes is not None:
             instances = instances[np.isin(instances.class_ids, options.classes)]
+        elif instances is None:
+            instances = instances_from_semantic(semantic, self.spec.thing_ids, options.min_area, decoded.confidence)
+        t3 = time.perf_counter()
+        timings = {"preprocess": (t1 - t0) * 1e3, "inference": (t2 - t1) * 1e3, "postprocess": (t3 - t2) * 1e3}
         return Result(image=image, semantic=semantic, spec=self.spec, confidence=decoded.confidence, path=path,
-                      timings_ms=timings, min_area=options.min_area, _instances=instances, backend=self.backend)
+                      timings_ms=timings, min_area=options.min_area, instances=instances, backend=self.backend)
 
     def _tiled(self, image: np.ndarray, options: PredictOptions, path: str | None) -> Result:
         from ..ops import semantic as sem_ops
         from .tiling import tiled_logits
 
-        if self.spec.adapter != "semantic" or not self.spec.dynamic:
+        if not self.adapter.logits or not self.spec.dynamic:
             raise InputError("tiled inference needs a semantic model with a dynamic input size")
         t0 = time.perf_counter()
         name = self.output_names[0] if "logits" not in self.output_names else "logits"
@@ -78,9 +80,10 @@ class Predictor:
             ids = unlabel_below(ids, conf, options.min_conf, self._background())
         if options.classes is not None:
             ids = _keep_classes(ids, options.classes, self._background())
+        instances = instances_from_semantic(ids, self.spec.thing_ids, options.min_area, conf)
         timings = {"preprocess": 0.0, "inference": (t1 - t0) * 1e3, "postprocess": (time.perf_counter() - t1) * 1e3}
         return Result(image=image, semantic=ids, spec=self.spec, confidence=conf, path=path, timings_ms=timings,
-                      min_area=options.min_area, backend=self.backend)
+                      min_area=options.min_area, instances=instances, backend=self.backend)
 
     def _post_kwargs(self, options: PredictOptions) -> dict:
         if self.adapter.kind == "semantic":
@@ -89,7 +92,7 @@ class Predictor:
                 "max_det": options.max_det, "fast_masks": options.low_res_masks}
 
     def _background(self) -> int:
-        return 255 if self.spec.adapter != "semantic" else (
+        return 255 if not self.adapter.logits else (
             self.spec.ignore_index if self.spec.ignore_index is not None else 255)
 
 

@@ -146,7 +146,8 @@ class FrameJob:
             res, prepared = res.result, (res.prepared,)
         if self.tracker is not None:
             inst = res.instances
-            inst.track_ids = self._timed("track", self.tracker.update, inst.boxes_xyxy, inst.class_ids, inst.scores)
+            ids = self._timed("track", self.tracker.update, inst.boxes_xyxy, inst.class_ids, inst.scores)
+            res = replace(res, instances=inst.with_track_ids(ids))
         if self.draw is not None and (self.tracker is not None or self.ordered_draw):
             res = replace(res, plotted=_checked(self._timed("draw", self.draw, res, *prepared)))
         if self.out is not None:

@@ -67,7 +67,7 @@ def draw_result(result: Result, alpha: float = 0.5, legend: bool = True, boxes: 
     out = blend(result.image, result.semantic, colours, alpha)
     # a tracked stream (--track) labels the objects of semantic models too (their thing regions, or a
     # --things model's objects), with their ids; untracked semantic results do not compute objects here
-    tracked = getattr(result, "_instances", None) is not None and result.instances.track_ids is not None
+    tracked = result.instances.track_ids is not None
     if boxes and (result.spec.kind != "semantic" or tracked):
         inst = result.instances
         for i in range(len(inst)):
