@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import tempfile
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +38,8 @@ REGISTRY: dict[str, ModelEntry] = {
     "default": ModelEntry("default", "PWNet on CamVid (11 road-scene classes), FP32", file="pwnet_camvid.onnx"),
     "default-int8": ModelEntry("default-int8", "PWNet on CamVid, INT8 (static quantization)",
                                file="pwnet_camvid_int8.onnx"),
+    "people": ModelEntry("people", "PWNet on people photos (background, person): cut-outs, background blur",
+                         file="pwnet_people.onnx"),
 }
 
 
@@ -62,23 +63,20 @@ def download(entry: ModelEntry, dest_dir: Path | None = None, timeout: float = 6
     dest = dest_dir / f"{entry.name}-{entry.sha256[:12]}.onnx"
     if dest.is_file() and _sha256(dest) == entry.sha256:
         return dest
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest_dir)
+    from .io.files import atomic_path
+
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(entry.url, timeout=timeout) as response:
-            shutil.copyfileobj(response, out)
-        got = _sha256(Path(tmp))
-        if got != entry.sha256:
-            raise PixelwiseRuntimeError(
-                f"{entry.url}: checksum mismatch (expected {entry.sha256[:12]}..., got {got[:12]}...); not cached")
-        os.replace(tmp, dest)
+        with atomic_path(dest) as tmp:  # a checksum mismatch or a failed download leaves no file
+            with open(tmp, "xb") as out, urllib.request.urlopen(entry.url, timeout=timeout) as response:
+                shutil.copyfileobj(response, out)
+            got = _sha256(tmp)
+            if got != entry.sha256:
+                raise PixelwiseRuntimeError(
+                    f"{entry.url}: checksum mismatch (expected {entry.sha256[:12]}..., got {got[:12]}...); not cached")
     except PixelwiseRuntimeError:
         raise
     except OSError as exc:
         raise PixelwiseRuntimeError(f"{entry.url}: download failed ({exc})") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return dest
 
 

@@ -14,7 +14,6 @@ import numbers
 import os
 import re
 import stat
-import uuid
 import warnings
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from ..errors import (
     PixelwiseRuntimeError,
 )
 from .download import DEFAULT_URL_TIMEOUT_S, fetch_url
+from .files import atomic_write_bytes
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -231,37 +231,6 @@ def to_rgb_array(image: object, name: str = "<array>") -> np.ndarray:
     elif arr.shape[2] == 4:
         arr = arr[..., :3]
     return np.ascontiguousarray(arr)
-
-
-def _temp_path(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-
-
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
-
-    A killed process leaves either the old file or the new one, never half of one (plus, at
-    worst, a hidden ``.NAME.*.tmp`` file). Permissions follow the umask, like ``open``.
-    """
-    path = Path(path)
-    tmp = _temp_path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise PixelwiseRuntimeError(f"{path}: cannot write ({exc.strerror or exc})") from None
-        raise
-    return path
 
 
 def encode_png(array: np.ndarray, compression: int = 1) -> bytes:

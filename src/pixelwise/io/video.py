@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ImageReadError, InputError, PixelwiseRuntimeError
+from .files import PendingFile
 from .image import IMAGE_SUFFIXES, read_image
 
 __all__ = ["Frame", "SourceStats", "FrameSource", "open_source", "VideoSink", "VIDEO_SUFFIXES"]
@@ -182,8 +183,8 @@ class VideoSink:
         self.path = Path(path)
         if self.path.suffix.lower() not in VIDEO_SUFFIXES:
             raise InputError(f"{self.path}: unsupported video suffix; use .mp4 (or {', '.join(VIDEO_SUFFIXES)})")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp = self.path.with_name(f".{self.path.stem}.partial{self.path.suffix}")
+        self._pending = PendingFile(self.path, keep_suffix=True)  # OpenCV picks the container by suffix
+        self._tmp = self._pending.tmp
         h, w = size_hw
         self._writer = cv2.VideoWriter(str(self._tmp), cv2.VideoWriter.fourcc(*fourcc), float(fps), (w, h))
         if not self._writer.isOpened():
@@ -201,5 +202,5 @@ class VideoSink:
     def close(self) -> Path:
         self._writer.release()
         if self._tmp.exists():
-            os.replace(self._tmp, self.path)
+            self._pending.commit()
         return self.path

@@ -7,14 +7,13 @@ previous checkpoint or the new one.
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from ..errors import InputError
+from ..io.files import atomic_path
 from .nets.pwnet import PWNet, PWNetConfig
 
 __all__ = ["save_state", "load_state", "save_weights", "load_weights", "build_from_weights"]
@@ -22,14 +21,8 @@ __all__ = ["save_state", "load_state", "save_weights", "load_weights", "build_fr
 
 def _atomic(path: Path, write) -> Path:  # callable taking a temp path
     """Let ``write`` fill a temporary file beside ``path``, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-    try:
+    with atomic_path(path) as tmp:
         write(str(tmp))
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 
