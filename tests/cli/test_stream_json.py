@@ -10,7 +10,10 @@ import pytest
 from PIL import Image
 
 from tests.engine.test_panoptic import make_yolo_onnx
+from pixelwise.video.tracking import bytetrack_available
 from tests.video.conftest import read_video
+
+needs_bytetrack = pytest.mark.skipif(not bytetrack_available(), reason="pixelwise[track] (supervision) not installed")
 
 
 @pytest.fixture
@@ -30,12 +33,13 @@ def _lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-@pytest.mark.parametrize("workers", ["1", "2"])
+@pytest.mark.parametrize("workers, tracker", [("1", "auto"), ("2", "auto"), ("2", "iou"),
+                                             pytest.param("2", "bytetrack", marks=needs_bytetrack)])
 def test_save_json_writes_one_line_per_frame_in_order_with_track_ids(cli, rgb_model, moving_square, tmp_path,
-                                                                     workers):
+                                                                     workers, tracker):
     out = tmp_path / "frames.jsonl"
     r = cli("stream", moving_square, "--model", rgb_model, "--backend", "onnxruntime", "--min-area", "20", "--track",
-            "--save-json", out, "--workers", workers, "--out", tmp_path / "v.mp4")
+            "--tracker", tracker, "--save-json", out, "--workers", workers, "--out", tmp_path / "v.mp4")
     assert r.returncode == 0, r.stderr
     lines = _lines(out)
     assert [d["frame_index"] for d in lines] == list(range(6))
