@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.engine.test_panoptic import make_yolo_onnx
 from pixelwise.video.tracking import bytetrack_available
+from tests.engine.test_panoptic import make_yolo_onnx
 from tests.video.conftest import read_video
 
 needs_bytetrack = pytest.mark.skipif(not bytetrack_available(), reason="pixelwise[track] (supervision) not installed")
