@@ -27,8 +27,8 @@ from ..errors import (
     NotAnImageError,
     NotRegularFileError,
     OptionError,
-    PixelwiseRuntimeError,
 )
+from .codecs import encode, encode_png
 from .download import DEFAULT_URL_TIMEOUT_S, fetch_url
 from .files import atomic_write_bytes
 
@@ -233,34 +233,12 @@ def to_rgb_array(image: object, name: str = "<array>") -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
-def encode_png(array: np.ndarray, compression: int = 1) -> bytes:
-    """Encode an (H, W), (H, W, 3) RGB or (H, W, 4) RGBA uint8 array as PNG bytes (fast compression)."""
-    import cv2
-
-    if array.ndim == 3:
-        array = array[..., [2, 1, 0, 3]] if array.shape[2] == 4 else array[..., ::-1]  # RGB(A) -> BGR(A) for OpenCV
-    ok, buf = cv2.imencode(".png", np.ascontiguousarray(array), [cv2.IMWRITE_PNG_COMPRESSION, compression])
-    if not ok:  # pragma: no cover - OpenCV fails only on invalid arrays
-        raise PixelwiseRuntimeError("PNG encoding failed")
-    return buf.tobytes()
-
-
 def write_image(path: str | os.PathLike[str], image: np.ndarray, quality: int = 95) -> Path:
     """Write an RGB (H, W, 3), RGBA (H, W, 4) or single-channel (H, W) uint8 image; format from the suffix."""
-    import cv2
-
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in IMAGE_SUFFIXES:
         raise ImageReadError(f"{path}: unsupported image suffix {suffix!r}; use one of {', '.join(IMAGE_SUFFIXES)}")
-    if image.ndim == 3 and image.shape[2] == 4:
-        if suffix != ".png":
-            raise ImageReadError(f"{path}: an image with transparency needs a .png name, got {suffix!r}")
-        arr = image[..., [2, 1, 0, 3]]
-    else:
-        arr = image[..., ::-1] if image.ndim == 3 else image
-    params = [cv2.IMWRITE_JPEG_QUALITY, quality] if suffix in (".jpg", ".jpeg") else []
-    ok, buf = cv2.imencode(suffix, np.ascontiguousarray(arr), params)
-    if not ok:  # pragma: no cover
-        raise PixelwiseRuntimeError(f"{path}: encoding failed")
-    return atomic_write_bytes(path, buf.tobytes())
+    if image.ndim == 3 and image.shape[2] == 4 and suffix != ".png":
+        raise ImageReadError(f"{path}: an image with transparency needs a .png name, got {suffix!r}")
+    return atomic_write_bytes(path, encode(image, suffix, quality=quality, what=str(path)))

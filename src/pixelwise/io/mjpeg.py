@@ -12,7 +12,7 @@ import threading
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, PixelwiseRuntimeError
 
 __all__ = ["MjpegServer", "parse_host_port"]
 
@@ -93,14 +93,16 @@ class MjpegServer:
         return f"http://{self.address[0]}:{self.address[1]}/"
 
     def publish(self, rgb: np.ndarray) -> None:
-        import cv2
+        from .codecs import encode_jpeg
 
-        ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(rgb[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, self.quality])
-        if ok:
-            with self._cond:
-                self._frame = buf.tobytes()
-                self._seq += 1
-                self._cond.notify_all()
+        try:
+            frame = encode_jpeg(rgb, self.quality, what="MJPEG frame")
+        except PixelwiseRuntimeError:  # a frame that cannot be encoded is skipped, as before
+            return
+        with self._cond:
+            self._frame = frame
+            self._seq += 1
+            self._cond.notify_all()
 
     def latest(self, timeout: float) -> bytes | None:
         with self._cond:

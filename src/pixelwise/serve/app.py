@@ -265,15 +265,11 @@ class _Render:
 
 
 def _encode_rgb(image: Any, fmt: str, name: str) -> tuple[bytes, str]:
-    import cv2
-    import numpy as np
+    from ..io.codecs import encode_jpeg
 
     if fmt != "jpeg":
         return encode_png(image), "image/png"
-    ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(image[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, 90])
-    if not ok:
-        raise PixelwiseRuntimeError(f"{name}: JPEG encoding of the answer failed")
-    return buf.tobytes(), "image/jpeg"
+    return encode_jpeg(image, 90, what=f"{name}: the answer"), "image/jpeg"
 
 
 def _work(seg, data: bytes, name: str, config: ServeConfig, opts: dict[str, Any],
