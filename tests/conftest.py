@@ -2,58 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.builders import RGB_CLASSES, make_semantic_onnx  # noqa: F401 (re-exported for older imports)
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 CAMVID = SHARED / "datasets" / "camvid"
 CAMVID_YAML = REPO / "configs" / "camvid.yaml"
 
-RGB_CLASSES = ("red", "green", "blue")
-
-
-def make_semantic_onnx(path: Path, *, classes: tuple[str, ...] = RGB_CLASSES, pool: int = 4,
-                       static_hw: tuple[int, int] | None = None, output: str = "logits",
-                       spec: dict | None = None, sidecar: dict | None = None) -> Path:
-    """A tiny semantic ONNX model whose class is the strongest colour channel.
-
-    Input ``input`` [1,3,H,W]; output ``logits`` [1,3,H/pool,W/pool] (average-pooled
-    normalised channels: class 0 = red, 1 = green, 2 = blue), or ``ids`` [1,H,W] int64.
-    """
-    import onnx
-    from onnx import TensorProto, helper
-
-    h = static_hw[0] if static_hw else "height"
-    w = static_hw[1] if static_hw else "width"
-    inp = helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, h, w])
-    nodes = []
-    last = "input"
-    if pool > 1:
-        nodes.append(helper.make_node("AveragePool", [last], ["pooled"], kernel_shape=[pool, pool],
-                                      strides=[pool, pool]))
-        last = "pooled"
-    if output == "ids":
-        nodes.append(helper.make_node("ArgMax", [last], ["ids4"], axis=1, keepdims=0))
-        nodes.append(helper.make_node("Identity", ["ids4"], ["ids"]))
-        out = helper.make_tensor_value_info("ids", TensorProto.INT64, [1, None, None])
-    else:
-        nodes.append(helper.make_node("Identity", [last], ["logits"]))
-        out = helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 3, None, None])
-    graph = helper.make_graph(nodes, "rgb", [inp], [out])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    if spec is not None:
-        entry = model.metadata_props.add()
-        entry.key, entry.value = "pixelwise.spec", json.dumps(spec)
-    onnx.save(model, str(path))
-    if sidecar is not None:
-        path.with_suffix(".json").write_text(json.dumps(sidecar))
-    return path
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from PIL import Image
 from pixelwise.batch import BatchConfig, read_index
 from pixelwise.data.panoptic_format import read_coco_panoptic
 from pixelwise.errors import OptionError
-from tests.engine.test_panoptic import make_yolo_onnx
+from tests.builders import make_yolo_onnx
 
 
 def _scenes(folder: Path, n: int = 3) -> Path:

@@ -52,7 +52,7 @@ def test_predict_bad_background_colour_exits_2(tmp_path, person_model, person_ph
 
 def test_effects_work_with_a_class_id_model(tmp_path, person_photo) -> None:
     """A model that outputs class ids has no probabilities: the mask refined to the image's edges."""
-    from tests.conftest import make_semantic_onnx
+    from tests.builders import make_semantic_onnx
 
     spec = {"adapter": "semantic", "input_hw": [64, 96], "classes": ["background", "person", "other"],
             "dynamic": True, "name": "people-ids"}

@@ -10,7 +10,7 @@ import yaml
 from PIL import Image
 
 from pixelwise.cli.convert_cmd import FORMATS
-from tests.engine.test_panoptic import make_yolo_onnx
+from tests.builders import make_yolo_onnx
 
 
 def _scenes(folder: Path) -> list[Path]:

@@ -113,7 +113,7 @@ def test_refused_models_exit_2_in_one_line_naming_the_file(cli, tmp_path, colour
 
 
 def _people_model(tmp_path, scores):
-    from tests.conftest import make_semantic_onnx
+    from tests.builders import make_semantic_onnx
 
     spec = {"adapter": "semantic", "input_hw": [64, 96], "classes": ["background", "person"], "dynamic": True,
             "name": "people", "scores": scores}

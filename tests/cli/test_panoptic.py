@@ -12,8 +12,8 @@ from PIL import Image
 
 from pixelwise.cli.main import main
 from pixelwise.data.panoptic_format import read_coco_panoptic
+from tests.builders import make_yolo_onnx
 from tests.conftest import CAMVID, SHARED
-from tests.engine.test_panoptic import make_yolo_onnx
 
 YOLO = SHARED / "models" / "yolo" / "yolo11n-seg-camvid-320.onnx"
 

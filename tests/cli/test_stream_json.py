@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from pixelwise.video.tracking import bytetrack_available
-from tests.engine.test_panoptic import make_yolo_onnx
+from tests.builders import make_yolo_onnx
 from tests.video.conftest import read_video
 
 needs_bytetrack = pytest.mark.skipif(not bytetrack_available(), reason="pixelwise[track] (supervision) not installed")

@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-from tests.data.test_config import make_mask_dataset  # noqa: E402
+from tests.builders import make_mask_dataset  # noqa: E402
 
 
 @pytest.mark.slow
@@ -47,7 +47,7 @@ def test_train_reports_bad_data_in_one_line(cli, tmp_path):
 
 
 def test_val_writes_metrics_and_figures(cli, rgb_model, tmp_path):
-    from tests.data.test_config import make_mask_dataset
+    from tests.builders import make_mask_dataset
 
     root = make_mask_dataset(tmp_path / "ds", n=2, classes=("red", "green", "blue"))
     r = cli("val", "--data", root, "--model", rgb_model, "--out", tmp_path / "v", "--instances")

@@ -5,27 +5,7 @@ from PIL import Image
 from pixelwise.data.config import load_dataset_config
 from pixelwise.data.masks import list_pairs, read_mask, read_pair
 from pixelwise.errors import DatasetError
-
-
-def make_mask_dataset(root, n=4, hw=(24, 32), classes=("bg", "fg"), seed=0):
-    """A tiny masks-format dataset: images/ + labels/ and a dataset.yaml."""
-    rng = np.random.default_rng(seed)
-    for split in ("train", "val"):
-        (root / split / "images").mkdir(parents=True)
-        (root / split / "labels").mkdir(parents=True)
-        for i in range(n):
-            img = rng.integers(0, 60, (*hw, 3), dtype=np.uint8)
-            lab = np.zeros(hw, np.uint8)
-            y, x = rng.integers(0, hw[0] // 2), rng.integers(0, hw[1] // 2)
-            lab[y : y + hw[0] // 2, x : x + hw[1] // 2] = 1
-            img[lab == 1] = (220, 40, 40)
-            Image.fromarray(img).save(root / split / "images" / f"{split}{i}.png")
-            Image.fromarray(lab).save(root / split / "labels" / f"{split}{i}.png")
-    names = "\n".join(f"  - {c}" for c in classes)
-    (root / "dataset.yaml").write_text(
-        f"format: masks\nroot: .\ntrain: train/images\nval: val/images\nignore_index: 255\n"
-        f"things: [{classes[-1]}]\nclasses:\n{names}\n")
-    return root / "dataset.yaml"
+from tests.builders import make_mask_dataset  # noqa: F401 (re-exported for older imports)
 
 
 def test_camvid_yaml_loads(camvid):

@@ -10,7 +10,7 @@ import pixelwise as pw
 from pixelwise.data.config import load_dataset_config
 from pixelwise.data.formats import FORMATS, read_split, write_dataset
 from pixelwise.errors import DatasetError
-from tests.data.test_config import make_mask_dataset
+from tests.builders import make_mask_dataset
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from PIL import Image
 from pixelwise.data.config import load_dataset_config
 from pixelwise.data.formats import read_split, write_dataset
 from pixelwise.errors import DatasetError
-from tests.data.test_config import make_mask_dataset
+from tests.builders import make_mask_dataset
 
 ULTRALYTICS_KEYS = ("path", "train", "val", "test", "names", "nc", "masks_dir", "label_mapping")
 

@@ -13,7 +13,7 @@ from pixelwise.errors import ModelError
 from pixelwise.io.image import atomic_write_bytes
 from pixelwise.result import Instances, Result
 from pixelwise.spec import ModelSpec
-from tests.conftest import make_semantic_onnx
+from tests.builders import make_semantic_onnx
 
 HAS_OPENVINO = is_installed("openvino")
 needs_openvino = pytest.mark.skipif(not HAS_OPENVINO,

@@ -7,7 +7,7 @@ from pixelwise.engine.model import load_model
 from pixelwise.engine.predictor import PredictOptions, Predictor
 from pixelwise.engine.session import OnnxSession, SessionConfig
 from pixelwise.errors import InputError, ModelError
-from tests.conftest import make_semantic_onnx
+from tests.builders import make_semantic_onnx
 
 
 def test_session_reports_inputs_outputs_and_metadata(rgb_model):

@@ -11,46 +11,7 @@ import pytest
 import pixelwise as pw
 from pixelwise.engine.panoptic import PanopticPredictor, parse_things_map
 from pixelwise.errors import ModelError, OptionError
-
-YOLO_HW = (64, 64)
-
-
-def make_yolo_onnx(path: Path, names: tuple[str, ...], dets: list[tuple[float, float, float, float, int, float]],
-                   anchors: int = 8) -> Path:
-    """A tiny Ultralytics-style YOLO-seg ONNX file (static 1x3x64x64 input, Ultralytics metadata)
-    that detects the given (cx, cy, w, h, class, score) boxes (input pixels) in any image, each
-    with a mask filling its box."""
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-
-    nc = len(names)
-    out0 = np.zeros((1, 4 + nc + 32, anchors), np.float32)
-    for k, (cx, cy, w, h, c, s) in enumerate(dets):
-        out0[0, :4, k] = (cx, cy, w, h)
-        out0[0, 4 + c, k] = s
-        out0[0, 4 + nc :, k] = 1.0
-    out1 = np.ones((1, 32, 16, 16), np.float32)
-    zero = np.zeros(1, np.float32)
-    nodes = [helper.make_node("ReduceMean", ["images"], ["mean"], keepdims=1),
-             helper.make_node("Mul", ["mean", "zero"], ["nothing"]),
-             helper.make_node("Reshape", ["nothing", "shape3"], ["nothing3"]),
-             helper.make_node("Add", ["c0", "nothing3"], ["output0"]),
-             helper.make_node("Add", ["c1", "nothing"], ["output1"])]
-    inits = [numpy_helper.from_array(out0, "c0"), numpy_helper.from_array(out1, "c1"),
-             numpy_helper.from_array(zero, "zero"), numpy_helper.from_array(np.array([1, 1, 1], np.int64), "shape3")]
-    graph = helper.make_graph(
-        nodes, "tiny-yolo", [helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, *YOLO_HW])],
-        [helper.make_tensor_value_info("output0", TensorProto.FLOAT, list(out0.shape)),
-         helper.make_tensor_value_info("output1", TensorProto.FLOAT, list(out1.shape))], inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    meta = {"task": "segment", "names": repr(dict(enumerate(names))), "imgsz": repr(list(YOLO_HW)), "stride": "32",
-            "description": "tiny test YOLO-seg"}
-    for k, v in meta.items():
-        entry = model.metadata_props.add()
-        entry.key, entry.value = k, v
-    onnx.save(model, str(path))
-    return path
+from tests.builders import YOLO_HW, make_yolo_onnx  # noqa: F401 (re-exported for older imports)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import pytest
 import pixelwise as pw
 from pixelwise.engine.tiling import tile_windows
 from pixelwise.errors import InputError
-from tests.conftest import make_semantic_onnx
+from tests.builders import make_semantic_onnx
 
 
 def test_windows_cover_the_length_with_overlap():

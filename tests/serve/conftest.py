@@ -48,7 +48,7 @@ def start(models: dict[str, str], model_retry_s: float = 10.0, **config) -> Live
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from tests.conftest import make_semantic_onnx
+    from tests.builders import make_semantic_onnx
 
     tmp = tmp_path_factory.mktemp("serve")
     spec = {"adapter": "semantic", "input_hw": [64, 96], "classes": ["red", "green", "blue"], "things": ["red"],
@@ -66,7 +66,7 @@ SAMPLE = Path(__file__).resolve().parents[2] / "src" / "pixelwise" / "assets" / 
 @pytest.fixture(scope="module")
 def people_server(tmp_path_factory):
     """A server with a person-style model ('person' where green wins) first, and the RGB model."""
-    from tests.conftest import make_semantic_onnx
+    from tests.builders import make_semantic_onnx
 
     tmp = tmp_path_factory.mktemp("serve-people")
     people = {"adapter": "semantic", "input_hw": [64, 96], "classes": ["background", "person", "other"],

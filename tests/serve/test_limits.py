@@ -12,7 +12,7 @@ from tests.serve.conftest import SAMPLE, start
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    from tests.conftest import make_semantic_onnx
+    from tests.builders import make_semantic_onnx
 
     spec = {"adapter": "semantic", "input_hw": [64, 96], "classes": ["red", "green", "blue"],
             "colours": [[255, 0, 0], [0, 255, 0], [0, 0, 255]], "dynamic": True, "name": "rgb"}

@@ -14,8 +14,8 @@ from PIL import Image
 
 from pixelwise.cli.serve_cmd import parse_things
 from pixelwise.errors import InputError
+from tests.builders import make_yolo_onnx
 from tests.conftest import run_cli
-from tests.engine.test_panoptic import make_yolo_onnx
 
 
 def _scene_png() -> bytes:

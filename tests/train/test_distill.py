@@ -9,8 +9,8 @@ from pixelwise.errors import InputError  # noqa: E402
 from pixelwise.train.augment import SOFT_PAD, AugmentConfig, augment_triple  # noqa: E402
 from pixelwise.train.loop import TrainConfig, train  # noqa: E402
 from pixelwise.train.losses import distillation_loss  # noqa: E402
+from tests.builders import make_mask_dataset  # noqa: E402
 from tests.conftest import SHARED  # noqa: E402
-from tests.data.test_config import make_mask_dataset  # noqa: E402
 
 TINY_NET = {"c1": 8, "c2": 16, "c3": 32, "decoder": 16, "blocks2": 1, "blocks3": 2}
 TEACHER = SHARED / "models" / "teachers" / "deeplabv3_257_mv_gpu.tflite"

@@ -11,7 +11,7 @@ from pixelwise.engine.model import load_model  # noqa: E402
 from pixelwise.train.checkpoint import build_from_weights  # noqa: E402
 from pixelwise.train.export import export_onnx, fold_batchnorm, quantize_int8  # noqa: E402
 from pixelwise.train.loop import TrainConfig, train  # noqa: E402
-from tests.data.test_config import make_mask_dataset  # noqa: E402
+from tests.builders import make_mask_dataset  # noqa: E402
 from tests.train.test_loop import TINY_NET  # noqa: E402
 
 

@@ -12,7 +12,7 @@ from pixelwise.train.augment import AugmentConfig, augment_pair, photometric, ra
 from pixelwise.train.checkpoint import build_from_weights, load_weights  # noqa: E402
 from pixelwise.train.loop import TrainConfig, train  # noqa: E402
 from pixelwise.train.losses import class_weights, segmentation_loss  # noqa: E402
-from tests.data.test_config import make_mask_dataset  # noqa: E402
+from tests.builders import make_mask_dataset  # noqa: E402
 
 TINY_NET = {"c1": 8, "c2": 16, "c3": 32, "decoder": 16, "blocks2": 1, "blocks3": 2}
 
