@@ -192,15 +192,12 @@ def test_default_model_first_use_self_check(tmp_path):
 
 
 def test_models_command_shows_the_cached_choice(rgb_model, tmp_path):
-    import os
-    import subprocess
-    import sys
-
-    env = {**os.environ, "PIXELWISE_CACHE": str(tmp_path)}
+    from tests.conftest import run_cli_in_process
 
     def models():
-        r = subprocess.run([sys.executable, "-m", "pixelwise", "models", str(rgb_model)], env=env,
-                           capture_output=True, text=True)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("PIXELWISE_CACHE", str(tmp_path))
+            r = run_cli_in_process("models", str(rgb_model))
         assert r.returncode == 0, r.stderr
         return r.stdout
 

@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import run_cli_in_process as run_cli  # refused before serving: no process needed
 
 
 def _one_line_error(result) -> str:

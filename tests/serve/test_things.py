@@ -15,7 +15,7 @@ from PIL import Image
 from pixelwise.cli.serve_cmd import parse_things
 from pixelwise.errors import InputError
 from tests.builders import make_yolo_onnx
-from tests.conftest import run_cli
+from tests.conftest import run_cli_in_process as run_cli  # refused before serving: no process needed
 
 
 def _scene_png() -> bytes:
