@@ -21,14 +21,14 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from timing import cpu_line, median_ms  # noqa: E402
+from timing import cpu_line, median_ms
 
-import pixelwise as pw  # noqa: E402
-from pixelwise.engine.agreement import compare_results  # noqa: E402
-from pixelwise.engine.auto import cpu_info  # noqa: E402
-from pixelwise.engine.backends import backend_version, file_precision, installed_backends  # noqa: E402
-from pixelwise.errors import PixelwiseError  # noqa: E402
-from pixelwise.io.image import read_image  # noqa: E402
+import pixelwise as pw
+from pixelwise.engine.agreement import compare_results
+from pixelwise.engine.auto import cpu_info
+from pixelwise.engine.backends import backend_version, file_precision, installed_backends
+from pixelwise.errors import PixelwiseError
+from pixelwise.io.image import read_image
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

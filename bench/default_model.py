@@ -19,7 +19,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from timing import cpu_line, median_ms  # noqa: E402 (bench/timing.py)
+from timing import cpu_line, median_ms  # bench/timing.py
 
 import pixelwise as pw
 from pixelwise.engine.session import OnnxSession, SessionConfig

@@ -27,7 +27,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from timing import cpu_line  # noqa: E402 (bench/timing.py)
+from timing import cpu_line  # bench/timing.py
 
 import pixelwise as pw
 from pixelwise.data.config import load_dataset_config

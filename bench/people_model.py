@@ -17,7 +17,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from timing import cpu_line, median_ms  # noqa: E402 (bench/timing.py)
+from timing import cpu_line, median_ms  # bench/timing.py
 
 import pixelwise as pw
 from pixelwise.data.config import load_dataset_config
@@ -49,7 +49,7 @@ class Counts:
         return 100.0 * self.inter[key] / max(self.union[key], 1)
 
 
-def score(predict, limit: int | None) -> Counts:  # noqa: ANN001 - image -> (H, W) bool person
+def score(predict, limit: int | None) -> Counts:  # image -> (H, W) bool person
     counts = Counts()
     samples = read_split(load_dataset_config(DATA), "val", False).samples[:limit]
     for sample in samples:
@@ -78,7 +78,7 @@ def main() -> None:
 
         teacher = Teacher(TEACHER, threads=args.threads)
         rows["teacher (DeepLab v3 VOC, never shipped)"] = score(lambda im: teacher(im) > 0.5, args.limit)
-    except Exception as exc:  # noqa: BLE001 - the teacher is optional (train extra, ../shared)
+    except Exception as exc:  # the teacher is optional (train extra, ../shared)
         print(f"(teacher skipped: {exc})")
     print(f"# bench/people_model.py  machine: {cpu_line()}  threads={args.threads}")
     print(f"| model | person IoU all | CCP | VOC | boundary IoU (+-{BAND} px) all | CCP | VOC |")

@@ -16,7 +16,7 @@ import statistics
 from pathlib import Path
 
 import numpy as np
-from timing import median_ms  # noqa: E402 (bench/timing.py)
+from timing import median_ms  # bench/timing.py
 
 import pixelwise as pw
 from pixelwise.engine.session import OnnxSession, SessionConfig

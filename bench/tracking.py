@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
-from timing import cpu_line  # noqa: E402 (bench/timing.py)
+from timing import cpu_line  # bench/timing.py
 
 from pixelwise.ops.boxes import box_iou
 from pixelwise.video.tracking import bytetrack_available, make_tracker

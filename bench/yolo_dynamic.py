@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from timing import median_ms  # noqa: E402 (bench/timing.py)
+from timing import median_ms  # bench/timing.py
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 VAL = SHARED / "datasets" / "camvid" / "val"

@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 
 import numpy as np
-from timing import median_ms  # noqa: E402 (bench/timing.py)
+from timing import median_ms  # bench/timing.py
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 IMAGE = SHARED / "datasets" / "camvid" / "val" / "0016E5_07975.png"

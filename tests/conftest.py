@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.builders import RGB_CLASSES, make_semantic_onnx  # noqa: F401 (re-exported for older imports)
+from tests.builders import RGB_CLASSES, make_semantic_onnx  # re-exported for older imports
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -8,9 +8,9 @@ import pytest
 
 pytest.importorskip("onnx")
 
-import pixelwise as pw  # noqa: E402
-from pixelwise.engine.backends import is_quantized  # noqa: E402
-from pixelwise.io.image import write_image  # noqa: E402
+import pixelwise as pw
+from pixelwise.engine.backends import is_quantized
+from pixelwise.io.image import write_image
 
 YOLO = Path(__file__).resolve().parents[3] / "shared" / "models" / "yolo" / "yolo11n-seg-camvid-320.onnx"
 VAL = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "camvid" / "val"

@@ -242,7 +242,7 @@ def test_matte_smoothing_steadies_a_flickering_edge(person_model):
     from pixelwise.vis.background import BackgroundEffect
 
     class Frames(FrameSource):  # a person, no person, a person again
-        def frames(self):  # noqa: ANN202
+        def frames(self):
             gone = _person_frame(0)
             gone[16:60, 20:52] = (220, 30, 30)
             for k, image in enumerate((_person_frame(0), gone, _person_frame(0))):

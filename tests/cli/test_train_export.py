@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-from tests.builders import make_mask_dataset  # noqa: E402
+from tests.builders import make_mask_dataset
 
 
 @pytest.mark.slow

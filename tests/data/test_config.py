@@ -5,7 +5,7 @@ from PIL import Image
 from pixelwise.data.config import load_dataset_config
 from pixelwise.data.masks import list_pairs, read_mask, read_pair
 from pixelwise.errors import DatasetError
-from tests.builders import make_mask_dataset  # noqa: F401 (re-exported for older imports)
+from tests.builders import make_mask_dataset  # re-exported for older imports
 
 
 def test_camvid_yaml_loads(camvid):

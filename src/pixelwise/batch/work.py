@@ -88,7 +88,7 @@ def start_worker(config: WorkConfig) -> Callable[[str], dict[str, Any]]:
         return lambda source: {"path": source, **error}
 
 
-def _write_panoptic(res, out: Path, key: str) -> dict[str, str]:  # noqa: ANN001
+def _write_panoptic(res, out: Path, key: str) -> dict[str, str]:
     """The COCO panoptic PNG + JSON of one image under ``panoptic/``; their paths for the index record."""
     from ..data.panoptic_format import write_coco_panoptic
 

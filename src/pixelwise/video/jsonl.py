@@ -19,7 +19,7 @@ from ..errors import InputError, PixelwiseRuntimeError
 __all__ = ["JsonlSink", "frame_record", "check_jsonl_path"]
 
 
-def frame_record(result: Any) -> dict[str, Any]:  # noqa: ANN401 - a Result
+def frame_record(result: Any) -> dict[str, Any]:  # a Result
     """One frame's line: the Result's dict (no masks) with its frame index and timestamp."""
     record = result.to_dict(masks="none")
     record["frame_index"] = result.frame_index
@@ -43,7 +43,7 @@ class JsonlSink:
         self.path = check_jsonl_path(path)
         self._file: IO[str] | None = None
 
-    def write(self, result: Any) -> None:  # noqa: ANN401 - a Result
+    def write(self, result: Any) -> None:  # a Result
         try:
             if self._file is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ import numpy as np
 __all__ = ["ByteTracker", "load_bytetrack"]
 
 
-def load_bytetrack() -> Any:  # noqa: ANN401 - the supervision module, or None
+def load_bytetrack() -> Any:  # the supervision module, or None
     """The ``supervision`` module if it has ByteTrack, else None."""
     try:
         import supervision
@@ -51,7 +51,7 @@ class ByteTracker:
         self._per_class: dict[int, Any] = {}
         self._global: dict[tuple[int, int], int] = {}
 
-    def _for_class(self, class_id: int) -> Any:  # noqa: ANN401
+    def _for_class(self, class_id: int) -> Any:
         if class_id not in self._per_class:
             with warnings.catch_warnings():  # the deprecation notice: the pin above keeps ByteTrack
                 warnings.simplefilter("ignore")
