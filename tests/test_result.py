@@ -111,7 +111,7 @@ def test_plot_returns_new_image_and_save_writes_files(tmp_path):
     assert json.loads((tmp_path / "o.json").read_text())["schema"] == RESULT_SCHEMA
 
 
-def test_a_result_is_frozen_and_complete_on_creation():
+def test_a_result_is_frozen_and_its_regions_are_made_once():
     import dataclasses
 
     from pixelwise.result import Instances, Result
@@ -122,7 +122,8 @@ def test_a_result_is_frozen_and_complete_on_creation():
     sem = np.zeros((20, 30), np.uint8)
     sem[2:10, 3:12] = 1
     res = Result(image=np.zeros((20, 30, 3), np.uint8), semantic=sem, spec=spec, min_area=4)
-    assert isinstance(res.instances, Instances) and len(res.instances) == 1  # made on creation, not on first use
+    assert res.__dict__["_instances"] is None  # a semantic model's regions are made on first read only
+    assert isinstance(res.instances, Instances) and len(res.instances) == 1 and res.instances is res.instances
     with pytest.raises(dataclasses.FrozenInstanceError):
         res.frame_index = 3  # type: ignore[misc]
     later = dataclasses.replace(res, frame_index=3)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import FrozenInstanceError, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -144,6 +144,28 @@ def instances_from_semantic(semantic: np.ndarray, thing_ids: Sequence[int], min_
     return Instances(boxes, ids, scores, masks)
 
 
+class _RegionsOnFirstRead:
+    """The ``instances`` field: what was given, or (``None`` given) a semantic model's regions made
+    on first read and kept. Regions of a very large class map cost more memory than the map itself
+    (int32 labels), so a result that is never asked for objects never pays for them."""
+
+    slot = "_instances"
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return None  # the dataclass default
+        value = obj.__dict__.get(self.slot)
+        if value is None:
+            value = instances_from_semantic(obj.semantic, obj.spec.thing_ids, obj.min_area, obj.confidence)
+            obj.__dict__[self.slot] = value
+        return value
+
+    def __set__(self, obj: Any, value: Instances | None) -> None:
+        if self.slot in obj.__dict__:
+            raise FrozenInstanceError(f"cannot assign to field {self.slot[1:]!r}")
+        obj.__dict__[self.slot] = None if isinstance(value, _RegionsOnFirstRead) else value  # the default
+
+
 @dataclass(frozen=True, eq=False)
 class Result:
     """Segmentation of one image.
@@ -174,7 +196,7 @@ class Result:
     frame_index: int | None = None
     timestamp: float | None = None
     min_area: int = 64
-    instances: Instances = field(default=None, repr=False)  # type: ignore[assignment]  # made when None
+    instances: Instances = field(default=_RegionsOnFirstRead(), repr=False)  # type: ignore[assignment]
     plotted: np.ndarray | None = field(default=None, repr=False)
     backend: str | None = None
 
@@ -183,11 +205,9 @@ class Result:
         _check("semantic", self.semantic, self.image.shape[:2], "ui")
         if self.confidence is not None:
             _check("confidence", self.confidence, self.image.shape[:2], "f")
-        if self.instances is None:  # complete on creation: a semantic model's objects are its regions
-            found = instances_from_semantic(self.semantic, self.spec.thing_ids, self.min_area, self.confidence)
-            object.__setattr__(self, "instances", found)
-        elif len(self.instances) and self.instances.hw != self.hw:
-            raise ValueError(f"instances.masks: expected masks of {self.hw}, got {self.instances.hw}")
+        given = self.__dict__.get("_instances")
+        if given is not None and len(given) and given.hw != self.hw:
+            raise ValueError(f"instances.masks: expected masks of {self.hw}, got {given.hw}")
 
     # -- basic facts -----------------------------------------------------------------
     @property

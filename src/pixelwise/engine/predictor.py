@@ -9,7 +9,7 @@ import numpy as np
 from ..adapters import get_adapter
 from ..errors import InputError
 from ..options import PredictOptions
-from ..result import Result, instances_from_semantic
+from ..result import Result
 from ..spec import ModelSpec
 from .session import Backend
 
@@ -55,8 +55,6 @@ class Predictor:
         instances = decoded.instances
         if instances is not None and options.classes is not None:
             instances = instances[np.isin(instances.class_ids, options.classes)]
-        elif instances is None:
-            instances = instances_from_semantic(semantic, self.spec.thing_ids, options.min_area, decoded.confidence)
         t3 = time.perf_counter()
         timings = {"preprocess": (t1 - t0) * 1e3, "inference": (t2 - t1) * 1e3, "postprocess": (t3 - t2) * 1e3}
         return Result(image=image, semantic=semantic, spec=self.spec, confidence=decoded.confidence, path=path,
@@ -80,10 +78,9 @@ class Predictor:
             ids = unlabel_below(ids, conf, options.min_conf, self._background())
         if options.classes is not None:
             ids = _keep_classes(ids, options.classes, self._background())
-        instances = instances_from_semantic(ids, self.spec.thing_ids, options.min_area, conf)
         timings = {"preprocess": 0.0, "inference": (t1 - t0) * 1e3, "postprocess": (time.perf_counter() - t1) * 1e3}
         return Result(image=image, semantic=ids, spec=self.spec, confidence=conf, path=path, timings_ms=timings,
-                      min_area=options.min_area, instances=instances, backend=self.backend)
+                      min_area=options.min_area, backend=self.backend)
 
     def _post_kwargs(self, options: PredictOptions) -> dict:
         if self.adapter.kind == "semantic":
