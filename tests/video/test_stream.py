@@ -329,3 +329,18 @@ def test_stop_ends_the_loop_in_both_modes_and_even_before_it_starts(seg, tmp_pat
     early = seg.stream(path, dual_buffer=dual_buffer, out=tmp_path / "b.mp4")
     early.stop()
     assert list(early) == [] and not _pipeline_threads()
+
+
+def test_a_folder_stream_takes_regular_image_files_only(tmp_path):
+    """The stream's folder source uses the one input resolver: a sub-folder named like an image
+    and a FIFO with an image suffix are not frames (not even skipped ones)."""
+    import os
+
+    from pixelwise.io.video import open_source
+
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "a.png")
+    (tmp_path / "b.png").mkdir()
+    os.mkfifo(tmp_path / "c.png")
+    src = open_source(str(tmp_path))
+    assert [f.image.shape for f in src.frames()] == [(8, 8, 3)]
+    assert src.stats.skipped == 0 and src.stats.errors == []  # never taken for frames, so nothing to skip

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import ImageReadError, InputError, PixelwiseRuntimeError
 from .files import PendingFile
-from .image import IMAGE_SUFFIXES, read_image
+from .image import read_image
 
 __all__ = ["Frame", "SourceStats", "FrameSource", "open_source", "VideoSink", "VIDEO_SUFFIXES"]
 
@@ -159,8 +159,9 @@ def open_source(source: int | str | os.PathLike[str], retries: int = 3, backoff_
         return CaptureSource(name, live=True, retries=retries, backoff_s=backoff_s)
     path = Path(name)
     if path.is_dir() or glob.has_magic(name):
-        found = sorted(path.iterdir()) if path.is_dir() else sorted(Path(p) for p in glob.glob(name))
-        images = [p for p in found if p.suffix.lower() in IMAGE_SUFFIXES]
+        from .inputs import resolve_inputs  # the one resolver: regular image files, sorted
+
+        images = [Path(item.source) for item in resolve_inputs([name]) if item.error is None]
         if not images:
             raise InputError(f"{name}: no images to stream")
         return SequenceSource(images)
