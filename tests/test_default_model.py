@@ -31,3 +31,31 @@ def test_shipped_model_reaches_its_recorded_val_miou(camvid, name):
 
 def test_int8_is_selected_by_flag():
     assert pw.Segmenter(int8=True).model_path.name == REGISTRY["default-int8"].file
+
+
+def test_people_model_is_shipped_and_records_its_recipe():
+    seg = pw.Segmenter("people")
+    spec = seg.spec
+    assert spec.classes == ("background", "person") and spec.resize == "letterbox" and spec.dynamic
+    assert "pixelwise train" in spec.provenance["command"] and "--teacher" in spec.provenance["command"]
+    assert isinstance(spec.scores["val_iou"]["person"], float)
+    assert resolve_model("people").stat().st_size <= 4_000_000
+
+
+def test_people_model_finds_the_person_in_a_people_photo():
+    from tests.conftest import SHARED
+
+    people = SHARED / "datasets" / "people"
+    if not people.is_dir():
+        pytest.skip(f"people data not found at {people}")
+    import numpy as np
+    from PIL import Image
+
+    image_rel, mask_rel = (people / "val.txt").read_text().split("\n")[0].split()
+    res = pw.Segmenter("people", threads=2)(people / image_rel)
+    label = np.array(Image.open(people / mask_rel))
+    valid = label != 255
+    pred, true = (res.semantic == 1) & valid, (label == 1) & valid
+    assert (pred & true).sum() / (pred | true).sum() > 0.6
+    rgba = res.cutout()
+    assert ((rgba[..., 3] >= 128) == (res.semantic == 1)).mean() > 0.97

@@ -58,5 +58,5 @@ def test_checksum_mismatch_leaves_nothing_in_the_cache(http_dir, tmp_path, monke
 
 
 def test_unknown_names_list_the_known_ones():
-    with pytest.raises(ModelError, match="known: default, default-int8"):
+    with pytest.raises(ModelError, match="known: default, default-int8, people"):
         resolve_model("nonexistent-model")
