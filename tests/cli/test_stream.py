@@ -43,6 +43,17 @@ def test_bad_serve_address_and_missing_source(cli, rgb_model, tmp_path):
     assert r.returncode == 2 and "HOST:PORT" in r.stderr
 
 
+def test_serve_on_a_port_in_use_names_the_address(cli, rgb_model, tmp_path):
+    src = write_video(tmp_path / "in.avi", 3)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        r = cli("stream", src, "--model", rgb_model, "--serve", f"127.0.0.1:{port}")
+    assert r.returncode == 2, r.stderr
+    assert f"cannot listen on http://127.0.0.1:{port}" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -81,7 +81,11 @@ class MjpegServer:
                 except (BrokenPipeError, ConnectionResetError):
                     return
 
-        self._httpd = http.server.ThreadingHTTPServer((host, port), Handler)
+        try:
+            self._httpd = http.server.ThreadingHTTPServer((host, port), Handler)
+        except OSError as exc:  # port in use, unknown host, no permission: the user's address
+            raise InputError(f"cannot listen on http://{host}:{port}: {exc.strerror or exc}; "
+                             "choose another address or port") from None
         self._httpd.daemon_threads = True
         bound = self._httpd.server_address
         self.address: tuple[str, int] = (str(bound[0]), int(bound[1]))
