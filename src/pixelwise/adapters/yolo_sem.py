@@ -26,6 +26,7 @@ from ..ops import letterbox, semantic
 from ..spec import ModelSpec
 from .semantic import Decoded, ids_only_error, is_integer_dtype, main_output
 from .ultralytics import read_metadata, spec_from_metadata
+from .yolo_seg import YoloSegAdapter
 
 __all__ = ["YoloSemanticAdapter", "ids_to_image", "logits_to_image"]
 
@@ -95,12 +96,7 @@ class YoloSemanticAdapter:
         return ("class ids [1,H,W] (ArgMax in the graph): letterbox cut as Ultralytics' scale_masks, "
                 "nearest-neighbour; no confidence map")
 
-    @staticmethod
-    def preprocess(image: np.ndarray, spec: ModelSpec, input_hw: tuple[int, int]
-                   ) -> tuple[np.ndarray, letterbox.Transform]:
-        canvas, transform = letterbox.resize_to_input(image, input_hw, "letterbox", stride=spec.stride,
-                                                      auto=spec.dynamic)
-        return letterbox.normalise_to_blob(canvas, spec.mean, spec.std), transform
+    preprocess = staticmethod(YoloSegAdapter.preprocess)  # Ultralytics' letterbox, as for its instance models
 
     @staticmethod
     def postprocess(outputs: dict[str, np.ndarray], transform: letterbox.Transform, spec: ModelSpec,

@@ -18,7 +18,7 @@ import numpy as np
 from ...errors import ModelError
 
 __all__ = ["SessionConfig", "TensorInfo", "Backend", "PRECISIONS", "describe_signature", "is_quantized",
-           "model_path", "file_precision",
+           "model_path", "file_precision", "refuse_other_file_precision",
            "cpu_flags", "has_vnni"]
 
 PRECISIONS = ("fp32", "bf16", "fp16", "int8")
@@ -115,3 +115,12 @@ def has_vnni(flags: frozenset[str] | None = None) -> bool:
 
 def file_precision(model: str | os.PathLike[str] | bytes) -> str:
     return "int8" if is_quantized(model) else "fp32"
+
+
+def refuse_other_file_precision(requested: str, actual: str, source: str) -> None:
+    """The refusals every backend shares: int8 asked of an FP32 file, another precision of an INT8 file."""
+    if requested == "int8":
+        raise ModelError(f"{source}: --precision int8 needs a quantized model file; make one with "
+                         "'pixelwise quantize MODEL.onnx --calib DIR' (or use --int8 for the default model)")
+    if actual == "int8":
+        raise ModelError(f"{source}: this file is quantized (INT8); for {requested} use its FP32 model file")

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import ModelError
-from .base import SessionConfig, TensorInfo, describe_signature, file_precision
+from .base import SessionConfig, TensorInfo, describe_signature, file_precision, refuse_other_file_precision
 
 __all__ = ["OnnxSession", "version", "check_precision"]
 
@@ -30,11 +30,7 @@ def check_precision(requested: str | None, actual: str, source: str) -> str:
     """The precision a file runs at with ONNX Runtime's CPU provider, or a clear refusal."""
     if requested is None or requested == actual:
         return actual
-    if requested == "int8":
-        raise ModelError(f"{source}: --precision int8 needs a quantized model file; make one with "
-                         "'pixelwise quantize MODEL.onnx --calib DIR' (or use --int8 for the default model)")
-    if actual == "int8":
-        raise ModelError(f"{source}: this file is quantized (INT8); for {requested} use its FP32 model file")
+    refuse_other_file_precision(requested, actual, source)
     raise ModelError(f"{source}: ONNX Runtime's CPU provider runs this file in fp32 only, not {requested}; "
                      f"use --backend openvino --precision {requested} (pip install 'pixelwise[openvino]')")
 

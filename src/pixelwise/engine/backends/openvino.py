@@ -20,7 +20,15 @@ from typing import Any
 import numpy as np
 
 from ...errors import ModelError
-from .base import SessionConfig, TensorInfo, describe_signature, file_precision, has_vnni, model_path
+from .base import (
+    SessionConfig,
+    TensorInfo,
+    describe_signature,
+    file_precision,
+    has_vnni,
+    model_path,
+    refuse_other_file_precision,
+)
 
 __all__ = ["OpenVinoSession", "cpu_precisions", "version", "is_available"]
 
@@ -67,11 +75,7 @@ def _check_precision(requested: str | None, actual: str, source: str, force: boo
         warnings.warn(f"{source}: {INT8_WITHOUT_VNNI}; running it because it was forced", UserWarning, stacklevel=4)
     if requested is None or requested == actual:
         return actual
-    if requested == "int8":
-        raise ModelError(f"{source}: --precision int8 needs a quantized model file; make one with "
-                         "'pixelwise quantize MODEL.onnx --calib DIR' (or use --int8 for the default model)")
-    if actual == "int8":
-        raise ModelError(f"{source}: this file is quantized (INT8); for {requested} use its FP32 model file")
+    refuse_other_file_precision(requested, actual, source)
     if requested not in cpu_precisions():
         raise ModelError(f"{source}: this CPU cannot run {requested} with OpenVINO (its CPU plugin offers "
                          f"{', '.join(cpu_precisions())}; bf16 needs AVX512-BF16 or AMX, fp16 needs AVX512-FP16 "
