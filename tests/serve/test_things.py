@@ -32,10 +32,14 @@ def _wait_ready(proc: subprocess.Popen) -> str:
     assert "http://127.0.0.1:" in line, (line, proc.stderr.read() if proc.poll() is not None else "")
     url = "http://" + line.split("http://", 1)[1].split("/", 1)[0]
     deadline = time.time() + 60
-    while httpx.get(f"{url}/readyz", timeout=5).status_code != 200:
+    while True:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
+                return url
+        except httpx.TransportError:  # still starting
+            pass
         assert time.time() < deadline, "server did not become ready"
         time.sleep(0.1)
-    return url
 
 
 def test_served_model_with_things_answers_with_their_objects(rgb_model, tmp_path):

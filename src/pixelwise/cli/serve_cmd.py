@@ -125,6 +125,7 @@ def listen(host: str, port: int) -> socket.socket:
         why = ("address already in use; stop the other server or choose another --port"
                if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc)))
         raise InputError(f"cannot listen on {where}: {why}") from None
+    sock.listen(128)  # connections made once the address is printed wait for the server, never refused
     return sock
 
 
