@@ -69,3 +69,75 @@ def test_train_with_the_teacher_caches_its_targets(tmp_path) -> None:
     before = cache.stat().st_mtime_ns
     train(cfg, progress=False)  # a second run reads the cache instead of running the teacher again
     assert cache.stat().st_mtime_ns == before
+
+
+def test_feature_distillation_loss_is_a_cosine_distance_on_the_students_grid() -> None:
+    from pixelwise.train.distill import feature_distillation_loss
+
+    teacher = torch.rand(2, 8, 33, 33) + 0.1
+    same = torch.nn.functional.interpolate(teacher, size=(20, 20), mode="bilinear", antialias=True)
+    assert float(feature_distillation_loss(same * 3.0, teacher)) < 1e-4  # the scale does not matter
+    assert abs(float(feature_distillation_loss(-same, teacher)) - 2.0) < 1e-4  # opposite: 2
+    ortho = torch.zeros(2, 8, 20, 20)
+    ortho[:, 0] = 1.0
+    t = torch.zeros(2, 8, 33, 33)
+    t[:, 1] = 1.0
+    assert abs(float(feature_distillation_loss(ortho, t)) - 1.0) < 1e-4
+
+
+def test_the_distiller_projection_learns_the_teachers_features() -> None:
+    from pixelwise.train.distill import FeatureDistiller
+
+    torch.manual_seed(0)
+    student = torch.randn(4, 6, 10, 10)
+    mix = torch.randn(6, 12)
+    teacher = torch.relu(torch.einsum("nchw,cd->nhwd", student, mix)).numpy().astype(np.float16)
+    distiller = FeatureDistiller(6, 12)
+    opt = torch.optim.Adam(distiller.parameters(), lr=0.05)
+    first = distiller(student, teacher).item()
+    for _ in range(100):
+        loss = distiller(student, teacher)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert loss.item() < 0.5 * first
+
+
+def test_augment_views_draws_as_augment_pair_and_keeps_the_clean_crop() -> None:
+    from pixelwise.train.augment import augment_pair, augment_views
+
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (60, 80, 3), dtype=np.uint8)
+    label = rng.integers(0, 3, (60, 80), dtype=np.uint8)
+    cfg = AugmentConfig(crop_hw=(48, 48), scale_range=(0.8, 1.2), level="strong")
+    for seed in range(5):
+        img_a, lab_a = augment_pair(image, label, cfg, 255, np.random.default_rng(seed))
+        img_v, lab_v, clean = augment_views(image, label, cfg, 255, np.random.default_rng(seed))
+        assert np.array_equal(img_a, img_v) and np.array_equal(lab_a, lab_v)
+        assert clean.shape == img_v.shape and clean.dtype == np.uint8
+        assert set(np.unique(clean)) <= set(np.unique(image)) | {0}  # geometry only: no new colours from jitter
+
+
+def test_feature_distillation_on_a_multiclass_dataset_trains_resumes_and_never_ships(tmp_path) -> None:
+    pytest.importorskip("ai_edge_litert", reason="the train extra (ai-edge-litert) is not installed")
+    if not TEACHER.is_file():
+        pytest.skip(f"teacher not found under {SHARED}")
+    from safetensors import safe_open
+
+    make_mask_dataset(tmp_path / "ds", n=4)  # two classes, neither a person: --distill person refuses it
+    cfg = TrainConfig(data=tmp_path / "ds" / "dataset.yaml", out=tmp_path / "run", epochs=1, batch=2,
+                      crop_hw=(32, 32), threads=1, net=TINY_NET, teacher=TEACHER, distill="features",
+                      distill_weight=1.0, max_batches=2)
+    summary = train(cfg, progress=False)
+    assert np.isfinite(summary["rows"][0]["loss"])
+    state = torch.load(tmp_path / "run" / "last.pt", weights_only=False)
+    assert state["distiller"]["project.weight"].shape == (256, TINY_NET["c3"], 1, 1)
+    with safe_open(str(tmp_path / "run" / "last.safetensors"), "pt") as f:
+        assert not any("project" in k for k in f.keys())  # the projection is training-only
+    resumed = train(TrainConfig(**{**cfg.__dict__, "epochs": 2, "resume": True}), progress=False)
+    assert [r["epoch"] for r in resumed["rows"]] == [1, 2]
+
+
+def test_an_unknown_distill_mode_is_refused(tmp_path) -> None:
+    with pytest.raises(InputError, match="distill must be one of"):
+        TrainConfig(data=tmp_path, out=tmp_path, distill="logits")

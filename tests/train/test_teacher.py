@@ -37,3 +37,24 @@ def test_missing_teacher_file_is_a_clear_error(tmp_path) -> None:
 
     with pytest.raises(InputError, match="no such teacher"):
         Teacher(tmp_path / "nope.tflite")
+
+
+def test_teacher_features_are_the_aspp_grid_and_follow_the_image() -> None:
+    pytest.importorskip("ai_edge_litert", reason="the train extra (ai-edge-litert) is not installed")
+    if not TEACHER.is_file() or not PEOPLE.is_dir():
+        pytest.skip(f"teacher or people data not found under {SHARED}")
+    from PIL import Image
+
+    from pixelwise.train.teacher import FEATURE_CHANNELS, Teacher
+
+    image = np.array(Image.open(PEOPLE / (PEOPLE / "val.txt").read_text().split()[0]).convert("RGB"))
+    teacher = Teacher(TEACHER, threads=1, features=True)
+    feats = teacher.features(image)
+    assert feats.shape == (33, 33, FEATURE_CHANNELS) and feats.dtype == np.float16
+    assert feats.min() >= 0 and feats.max() > 0  # after a ReLU, and not all zero
+    flipped = teacher.features(np.ascontiguousarray(image[:, ::-1])).astype(np.float32)
+    a, b = feats.astype(np.float32), flipped[:, ::-1]  # mirrored features of the mirrored image
+    cos = (a * b).sum(-1) / (np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1) + 1e-6)
+    assert np.median(cos) > 0.8
+    with pytest.raises(ValueError, match="features=True"):
+        Teacher(TEACHER, threads=1).features(image)

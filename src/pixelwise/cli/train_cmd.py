@@ -32,7 +32,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="photometric augmentation: basic (+-30%% colour jitter) or strong (gamma, white balance, "
                         "hue, low light, blur, noise, JPEG, small rotation)")
     p.add_argument("--teacher", type=Path, default=None, metavar="TFLITE",
-                   help="distil a two-class person model from a DeepLab VOC TFLite teacher (soft targets)")
+                   help="a DeepLab VOC TFLite teacher to distil from (see --distill)")
+    p.add_argument("--distill", choices=("person", "features"), default="person",
+                   help="with --teacher: person = its soft person targets (a two-class dataset); features = its "
+                        "pre-trained features, learnt by the student's deepest layer (any dataset)")
     p.add_argument("--distill-weight", type=float, default=0.5, help="weight of the teacher's term (with --teacher)")
     p.add_argument("--net", choices=sorted(NETS), default="default", help="network size")
     p.add_argument("--from", dest="init", default=None,
@@ -67,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         scale_range=args.scale, lr=args.lr, seed=args.seed, threads=args.threads, val_every=args.val_every,
         init=_resolve_init(args.init), resume=args.resume, train_on_val=args.train_on_val,
         max_batches=args.max_batches, net=NETS[args.net], augment=args.augment, teacher=args.teacher,
-        distill_weight=args.distill_weight, skip_bad=args.skip_bad,
+        distill=args.distill, distill_weight=args.distill_weight, skip_bad=args.skip_bad,
         command="pixelwise " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
     )
     summary = train(cfg)

@@ -16,7 +16,7 @@ import numpy as np
 
 __all__ = [
     "AugmentConfig", "PHOTOMETRIC_LEVELS", "augment_pair", "random_scale", "random_crop", "random_rotate",
-    "photometric", "strong_photometric", "augment_triple", "SOFT_PAD",
+    "photometric", "strong_photometric", "augment_triple", "augment_views", "SOFT_PAD",
 ]
 
 PHOTOMETRIC_LEVELS = ("basic", "strong")
@@ -179,6 +179,18 @@ def augment_pair(
 ) -> tuple[np.ndarray, np.ndarray]:
     image, label, _ = _geometric(image, label, None, cfg, ignore, rng)
     return _photometric(image, cfg, rng), np.ascontiguousarray(label)
+
+
+def augment_views(
+    image: np.ndarray, label: np.ndarray, cfg: AugmentConfig, ignore: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """As augment_pair, plus the crop before its photometric changes (what a teacher sees).
+
+    The same random draws as augment_pair, so adding a teacher does not change the batches.
+    """
+    image, label, _ = _geometric(image, label, None, cfg, ignore, rng)
+    clean = np.ascontiguousarray(image)
+    return _photometric(clean, cfg, rng), np.ascontiguousarray(label), clean
 
 
 def augment_triple(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import queue
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +14,7 @@ from ..data.config import DatasetConfig
 from ..data.formats import read_split
 from ..errors import DatasetError
 from ..io.image import read_image
-from .augment import AugmentConfig, augment_pair, augment_triple
+from .augment import AugmentConfig, augment_pair, augment_triple, augment_views
 
 __all__ = ["SplitArrays", "load_split", "batches"]
 
@@ -62,9 +62,16 @@ def load_split(cfg: DatasetConfig, split: str, skip_bad: bool = False) -> SplitA
     return SplitArrays(images, labels, names)
 
 
+FeatureFn = Callable[[np.ndarray], np.ndarray]  # clean crop (H, W, 3) uint8 -> teacher features (h, w, C)
+
+
 def _make_batch(
-    data: SplitArrays, idx: np.ndarray, aug: AugmentConfig, ignore: int, rng: np.random.Generator
+    data: SplitArrays, idx: np.ndarray, aug: AugmentConfig, ignore: int, rng: np.random.Generator,
+    features: FeatureFn | None = None,
 ) -> tuple[np.ndarray, ...]:
+    if features is not None:  # the teacher sees the crop before its photometric changes
+        xs, ys, clean = zip(*(augment_views(data.images[i], data.labels[i], aug, ignore, rng) for i in idx))
+        return np.stack(xs), np.stack(ys), np.stack([features(c) for c in clean])
     if data.soft is None:
         xs, ys = zip(*(augment_pair(data.images[i], data.labels[i], aug, ignore, rng) for i in idx))
         return np.stack(xs), np.stack(ys)
@@ -73,9 +80,13 @@ def _make_batch(
 
 
 def batches(
-    data: SplitArrays, batch: int, aug: AugmentConfig, ignore: int, seed: int, epoch: int
+    data: SplitArrays, batch: int, aug: AugmentConfig, ignore: int, seed: int, epoch: int,
+    features: FeatureFn | None = None,
 ) -> Iterator[tuple[np.ndarray, ...]]:
     """Yield augmented (images NHWC uint8, labels NHW uint8[, soft targets NHW uint8]) batches of one epoch.
+
+    With ``features`` (a teacher), the third item is instead the teacher's features of each
+    crop before its photometric changes (N, h, w, C), computed in the background thread.
 
     A background thread prepares the next batches (bounded queue of 4). The order and
     the augmentation depend only on (seed, epoch), so a resumed run repeats them.
@@ -89,7 +100,7 @@ def batches(
     def produce() -> None:
         try:
             for chunk in chunks:
-                item = _make_batch(data, chunk, aug, ignore, rng)
+                item = _make_batch(data, chunk, aug, ignore, rng, features)
                 while not stop.is_set():
                     try:
                         q.put(item, timeout=0.1)

@@ -17,6 +17,7 @@ import json
 import platform
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,8 +37,9 @@ from .dataset import SplitArrays, batches, load_split
 from .losses import class_weights, distillation_loss, segmentation_loss
 from .nets.pwnet import PWNet, PWNetConfig
 
-__all__ = ["TrainConfig", "train"]
+__all__ = ["TrainConfig", "train", "DISTILL_MODES"]
 
+DISTILL_MODES = ("person", "features")
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,8 @@ class TrainConfig:
     ema_decay: float = 0.999
     aux_weight: float = 0.4
     augment: str = "basic"  # photometric level: "basic" or "strong" (train/augment.py)
-    teacher: Path | None = None  # TFLite VOC teacher: soft person targets for a two-class dataset
+    teacher: Path | None = None  # TFLite VOC teacher (train/teacher.py)
+    distill: str = "person"  # "person": soft person targets (two-class data); "features": its features (any data)
     distill_weight: float = 0.5  # weight of the teacher term beside the labels' cross-entropy
     init: Path | None = None  # --from: weights to start from (fine-tuning / later stage)
     resume: bool = False
@@ -66,6 +69,10 @@ class TrainConfig:
     max_batches: int | None = None  # per epoch; for tests and quick checks
     net: dict[str, Any] = field(default_factory=dict)
     command: str = ""
+
+    def __post_init__(self) -> None:
+        if self.distill not in DISTILL_MODES:
+            raise InputError(f"distill must be one of {', '.join(DISTILL_MODES)}, got {self.distill!r}")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -145,7 +152,7 @@ def teacher_targets(cfg: TrainConfig, ds: DatasetConfig, data: SplitArrays) -> t
 
     if ds.num_classes != 2 or "person" not in ds.classes:
         raise InputError(f"{ds.source}: --teacher distils a person model: the dataset needs two classes, one "
-                         f"named 'person' (it has {', '.join(ds.classes)})")
+                         f"named 'person' (it has {', '.join(ds.classes)}); --distill features works on any dataset")
     cache = cfg.out / "teacher_targets.npz"
     if cache.is_file():
         with np.load(cache) as stored:
@@ -158,6 +165,26 @@ def teacher_targets(cfg: TrainConfig, ds: DatasetConfig, data: SplitArrays) -> t
     np.savez_compressed(buf, names=np.array(data.names), **{f"t{i}": t for i, t in enumerate(soft)})
     atomic_write_bytes(cache, buf.getvalue())
     return SplitArrays(data.images, data.labels, data.names, soft), ds.classes.index("person")
+
+
+def _feature_distillation(
+    cfg: TrainConfig, model: PWNet
+) -> tuple[torch.nn.Module | None, Callable[[np.ndarray], np.ndarray] | None, list[torch.Tensor]]:
+    """With ``--distill features``: the training-only projection, the teacher's feature function
+    (run in the batch thread) and a one-item list the student's 1/16 features land in."""
+    if cfg.teacher is None or cfg.distill != "features":
+        return None, None, []
+    from .distill import FeatureDistiller
+    from .teacher import FEATURE_CHANNELS, Teacher
+
+    teacher = Teacher(cfg.teacher, threads=1, features=True)
+    deep: list[torch.Tensor] = []
+
+    def keep(_module: torch.nn.Module, _inputs: Any, output: torch.Tensor) -> None:
+        deep[:] = [output]
+
+    model.stage3.register_forward_hook(keep)
+    return FeatureDistiller(model.config.c3, FEATURE_CHANNELS), teacher.features, deep
 
 
 def _build_model(cfg: TrainConfig, ds: DatasetConfig) -> tuple[PWNet, dict[str, Any]]:
@@ -185,12 +212,14 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
     weight = torch.from_numpy(class_weights(train_data.label_counts(ds.num_classes)))
     cfg.out.mkdir(parents=True, exist_ok=True)
     positive = -1
-    if cfg.teacher is not None:
+    if cfg.teacher is not None and cfg.distill == "person":
         train_data, positive = teacher_targets(cfg, ds, train_data)
     model, init_meta = _build_model(cfg, ds)
     model = model.to(memory_format=torch.channels_last)
     ema = torch.optim.swa_utils.AveragedModel(model, avg_fn=_ema_fn(cfg.ema_decay), use_buffers=True)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    distiller, teacher_features, deep = _feature_distillation(cfg, model)
+    params = list(model.parameters()) + (list(distiller.parameters()) if distiller is not None else [])
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     aug = AugmentConfig(crop_hw=cfg.crop_hw, scale_range=cfg.scale_range, level=cfg.augment)
     per_epoch = len(train_data) // cfg.batch
     if cfg.max_batches:
@@ -206,6 +235,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
         model.load_state_dict(state["model"])
         ema.load_state_dict(state["ema"])
         opt.load_state_dict(state["optimizer"])
+        if distiller is not None and "distiller" in state:
+            distiller.load_state_dict(state["distiller"])
         start_epoch, best, rows, elapsed = state["epoch"], state["best"], state["rows"], state["elapsed"]
     meta_base = {
         "classes": list(ds.classes),
@@ -221,7 +252,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
         t0 = time.perf_counter()
         model.train()
         losses = []
-        it = batches(train_data, cfg.batch, aug, ignore, cfg.seed, epoch)
+        it = batches(train_data, cfg.batch, aug, ignore, cfg.seed, epoch, teacher_features)
         bar = tqdm(it, total=per_epoch, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress,
                    leave=False, file=sys.stderr, dynamic_ncols=True)
         for i, (xb, yb, *sb) in enumerate(bar):
@@ -232,7 +263,9 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
                 group["lr"] = _lr_at(cfg, step, total, per_epoch)
             logits, aux = model(_to_tensor(xb))
             loss = segmentation_loss(logits, torch.from_numpy(yb).long(), weight, ignore, aux, cfg.aux_weight)
-            if sb:
+            if sb and distiller is not None:
+                loss = loss + cfg.distill_weight * distiller(deep[0], sb[0])
+            elif sb:
                 loss = loss + cfg.distill_weight * distillation_loss(logits, torch.from_numpy(sb[0]), positive)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -258,6 +291,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
         save_state(cfg.out / "last.pt", {
             "model": model.state_dict(), "ema": ema.state_dict(), "optimizer": opt.state_dict(),
             "epoch": epoch + 1, "best": best, "rows": rows, "elapsed": elapsed, "config": cfg.to_dict(),
+            **({"distiller": distiller.state_dict()} if distiller is not None else {}),
         })
         _write_log(cfg.out, rows)
         if progress:

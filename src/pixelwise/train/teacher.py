@@ -4,10 +4,14 @@ It never ships and never runs at inference: it measures what a pre-trained model
 our data (a yardstick) and can give soft person targets for distillation. Input: the long
 side resized to 257 and the rest padded; output logits (257, 257, 21), padding cropped off,
 resized back to the image.
+
+``features()`` gives the teacher's ASPP output (33 x 33 x 256, after the ImageNet + COCO
+pre-training a from-scratch student cannot have) for feature distillation on any dataset.
 """
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import cv2
@@ -15,27 +19,52 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["Teacher", "VOC_PERSON"]
+__all__ = ["Teacher", "VOC_PERSON", "FEATURE_CHANNELS"]
 
 VOC_PERSON = 15
 SIDE = 257
+FEATURE_TENSOR = "concat_projection/Relu"  # the ASPP projection, (1, 33, 33, 256)
+FEATURE_CHANNELS = 256
 
 
 class Teacher:
     """``Teacher(path)(image_rgb) -> (H, W) float32`` probability of the VOC class (person)."""
 
-    def __init__(self, path: str | Path, class_id: int = VOC_PERSON, threads: int = 2) -> None:
+    def __init__(self, path: str | Path, class_id: int = VOC_PERSON, threads: int = 2, features: bool = False) -> None:
         try:
             from ai_edge_litert.interpreter import Interpreter
         except ImportError as exc:
             raise InputError(f"the teacher needs ai-edge-litert: pip install 'pixelwise[train]' ({exc})") from None
         if not Path(path).is_file():
             raise InputError(f"{path}: no such teacher model")
-        self.interpreter = Interpreter(model_path=str(path), num_threads=threads)
+        with warnings.catch_warnings():  # keeping intermediate tensors is what feature distillation needs
+            warnings.simplefilter("ignore", UserWarning)
+            self.interpreter = Interpreter(model_path=str(path), num_threads=threads,
+                                           experimental_preserve_all_tensors=features)
         self.interpreter.allocate_tensors()
         self.input = self.interpreter.get_input_details()[0]["index"]
         self.output = self.interpreter.get_output_details()[0]["index"]
         self.class_id = class_id
+        self.feature = -1
+        if features:
+            found = [d["index"] for d in self.interpreter.get_tensor_details() if d["name"] == FEATURE_TENSOR]
+            if not found:
+                raise InputError(f"{path}: no {FEATURE_TENSOR!r} tensor: feature distillation needs the DeepLab v3 "
+                                 "MobileNetV2 teacher")
+            self.feature = found[0]
+
+    def features(self, image: np.ndarray) -> np.ndarray:
+        """(33, 33, 256) float16 ASPP features of ``image`` resized (not padded) to 257 x 257.
+
+        The whole image maps onto the whole grid, so the features stay aligned with any
+        resize of the image (a student's feature map of another size is a resize away).
+        """
+        if self.feature < 0:
+            raise ValueError("construct the Teacher with features=True")
+        canvas = cv2.resize(image, (SIDE, SIDE), interpolation=cv2.INTER_AREA).astype(np.float32) / 127.5 - 1
+        self.interpreter.set_tensor(self.input, canvas[None])
+        self.interpreter.invoke()
+        return self.interpreter.get_tensor(self.feature)[0].astype(np.float16)
 
     def __call__(self, image: np.ndarray) -> np.ndarray:
         h, w = image.shape[:2]
