@@ -1,12 +1,13 @@
 """``--backend auto``: measured choice among installed paths, agreement checks, the cache."""
 
 import json
+import time
 
 import numpy as np
 import pytest
 
 import pixelwise as pw
-from pixelwise.engine import auto
+from pixelwise.engine import auto, selfcheck
 from pixelwise.engine.auto import AutoConfig, Choice, agreement, candidates, check_images, select_backend
 from pixelwise.engine.backends import SessionConfig, is_installed
 from pixelwise.errors import ModelError
@@ -97,11 +98,18 @@ def test_first_use_measures_and_caches_then_reuses(rgb_model, tmp_path):
     cfg, calls = _auto(tmp_path)
     session, spec, choice = select_backend(rgb_model, SessionConfig(threads=1), cfg)
     assert choice.measured and choice.reference == "onnxruntime/fp32" and calls == [1]
-    assert set(choice.bare_ms) == {"onnxruntime/fp32", "openvino/fp32"}
-    assert choice.agreement == {"openvino/fp32": 1.0}
+    assert set(choice.bare_ms) == set(choice.rounds) == {"onnxruntime/fp32", "openvino/fp32"}
+    assert 1 <= choice.rounds["openvino/fp32"] <= choice.rounds["onnxruntime/fp32"] <= 5
+    if choice.label == "openvino/fp32":  # it won the race, so its answers were checked
+        assert choice.agreement == {"openvino/fp32": 1.0}
+    else:  # it lost: no agreement check was needed
+        assert choice.agreement == {} and "not 10% faster than onnxruntime/fp32" in choice.rejected["openvino/fp32"]
+    assert {"open onnxruntime/fp32", "open openvino/fp32", "warm-up", "paired rounds", "total"} <= set(choice.check_ms)
+    assert choice.check_ms["total"] >= choice.check_ms["paired rounds"] > 0
     assert f"{session.backend}/{session.precision}" == choice.label and spec.name == "rgb"
     files = list((tmp_path / "auto").glob("rgb-*.json"))
     assert len(files) == 1 and files[0].stem == choice.key
+    assert [f.name for f in (tmp_path / "auto").iterdir()] == [files[0].name]  # the atomic writer left no temp file
     saved = json.loads(files[0].read_text())
     assert saved["backend"] == choice.backend and saved["bare_ms"] == choice.bare_ms and saved["cpu"]
     again, _, cached = select_backend(rgb_model, SessionConfig(threads=1), cfg)
@@ -112,13 +120,72 @@ def test_first_use_measures_and_caches_then_reuses(rgb_model, tmp_path):
 
 
 @needs_openvino
+@pytest.mark.parametrize("content", ["{not json", "", "[1, 2]", "null", '{"backend": "openvino"}',
+                                     '{"backend": "tpu", "precision": "fp32", "reference": "x", "measured": true}'])
+def test_a_corrupt_cache_file_is_ignored_and_measured_again(rgb_model, tmp_path, content):
+    cfg, calls = _auto(tmp_path)
+    _, _, first = select_backend(rgb_model, SessionConfig(threads=1), cfg)
+    path = tmp_path / "auto" / f"{first.key}.json"
+    path.write_text(content)
+    _, _, again = select_backend(rgb_model, SessionConfig(threads=1), cfg)
+    assert calls == [1, 1] and again.measured and again.key == first.key
+    assert Choice.from_json(path.read_text()) == again  # rewritten whole
+
+
+@needs_openvino
+def test_an_unwritable_cache_warns_and_still_runs(rgb_model, tmp_path):
+    (tmp_path / "auto").write_text("a file where the cache directory should be")
+    cfg, calls = _auto(tmp_path)
+    with pytest.warns(UserWarning, match="auto's choice is not cached .*cannot write.*measured again on the next"):
+        session, _, choice = select_backend(rgb_model, SessionConfig(threads=1), cfg)
+    assert choice.measured and session.backend == choice.backend
+
+
+def _slowed(session, seconds):
+    """A real session whose every run takes ``seconds`` longer (for the race only)."""
+    run = session.run
+
+    def slow_run(feed, outputs=None):
+        time.sleep(seconds)
+        return run(feed, outputs)
+
+    session.run = slow_run
+    return session
+
+
+@needs_openvino
+def test_a_slow_candidate_leaves_the_race_after_two_rounds_unchecked(rgb_model, tmp_path, monkeypatch):
+    real = selfcheck.open_backend
+    monkeypatch.setattr(selfcheck, "open_backend", lambda m, c, b: _slowed(real(m, c, b), 0.05))
+    cfg, _ = _auto(tmp_path)
+    session, _, choice = select_backend(rgb_model, SessionConfig(threads=1), cfg)
+    assert choice.label == "onnxruntime/fp32" and session.backend == "onnxruntime"
+    assert choice.rounds == {"onnxruntime/fp32": 2, "openvino/fp32": 2} and choice.agreement == {}
+    assert choice.bare_ms["openvino/fp32"] >= 50 and choice.speedup["openvino/fp32"] < 0.5
+    assert "openvino/fp32" in choice.rejected and "reference results" not in choice.check_ms  # nothing to check
+
+
+@needs_openvino
+def test_a_faster_candidate_is_checked_before_it_is_chosen(rgb_model, tmp_path, monkeypatch):
+    real = auto.open_backend
+    monkeypatch.setattr(auto, "open_backend", lambda m, c, b: _slowed(real(m, c, b), 0.05))  # the baseline
+    cfg, _ = _auto(tmp_path)
+    session, _, choice = select_backend(rgb_model, SessionConfig(threads=1), cfg)
+    assert choice.label == "openvino/fp32" and session.backend == "openvino"
+    assert choice.rounds["openvino/fp32"] == 4 and choice.agreement == {"openvino/fp32": 1.0}
+    assert choice.check_ms["reference results"] > 0 and choice.check_ms["agreement openvino/fp32"] > 0
+
+
+@needs_openvino
 def test_a_candidate_that_disagrees_is_rejected(rgb_model, tmp_path, monkeypatch):
-    monkeypatch.setattr(auto, "MIN_PIXEL_AGREEMENT", 1.01)  # nothing can agree this well
+    monkeypatch.setattr(selfcheck, "MIN_PIXEL_AGREEMENT", 1.01)  # nothing can agree this well
+    real = auto.open_backend
+    monkeypatch.setattr(auto, "open_backend", lambda m, c, b: _slowed(real(m, c, b), 0.05))  # OpenVINO wins the race
     cfg, _ = _auto(tmp_path)
     session, _, choice = select_backend(rgb_model, SessionConfig(threads=1), cfg)
     assert choice.label == "onnxruntime/fp32" and session.backend == "onnxruntime"
     assert "agreement 100.00% with onnxruntime/fp32 is below the bar" in choice.rejected["openvino/fp32"]
-    assert set(choice.bare_ms) == {"onnxruntime/fp32"}
+    assert choice.agreement == {"openvino/fp32": 1.0}
 
 
 @needs_openvino
@@ -132,6 +199,35 @@ def test_the_fastest_agreeing_path_wins_beyond_the_margin(rgb_model, tmp_path, m
     else:  # any path that is faster in the paired rounds wins
         assert choice.label == max(choice.speedup, key=choice.speedup.get)
         assert choice.speedup["onnxruntime/fp32"] == 1.0 and set(choice.speedup) == set(choice.bare_ms)
+
+
+def test_the_cache_key_names_the_model_the_cpu_the_versions_and_what_was_asked(rgb_model, tmp_path, monkeypatch):
+    cfg = AutoConfig(cache_dir=tmp_path)
+    key = auto.cache_file(rgb_model, cfg, ["openvino"])
+    assert key == auto.cache_file(rgb_model, cfg, ["onnxruntime", "openvino"])  # the baseline is always in it
+    assert key != auto.cache_file(rgb_model, cfg, ["openvino"], "openvino/auto")  # an OpenVINO-only measurement
+    assert key != auto.cache_file(rgb_model, cfg, ["openvino"], "auto/fp32")
+    monkeypatch.setattr(auto, "_version", lambda b: "0.0-other")
+    assert key != auto.cache_file(rgb_model, cfg, ["openvino"])
+    monkeypatch.undo()
+    monkeypatch.setattr(auto, "cpu_info", lambda: {"model": "Other CPU", "flags": ["avx2"], "simd": ["avx2"]})
+    assert key.name.startswith("rgb-") and key != auto.cache_file(rgb_model, cfg, ["openvino"])
+
+
+def test_the_cached_path_imports_no_runtime_it_does_not_run(rgb_model, tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    monkeypatch.setattr(auto, "MARGIN", 1.0)  # ONNX Runtime is the cached choice
+    choice = pw.Segmenter(rgb_model, threads=1, cache_dir=tmp_path).backend_choice
+    code = (f"import sys, pixelwise as pw\n"
+            f"s = pw.Segmenter({str(rgb_model)!r}, threads=1, cache_dir={str(tmp_path)!r})\n"
+            "print(s.backend_choice.to_json()); print('openvino' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    cached, imported = out.rsplit("\n", 2)[0], out.split()[-1]
+    assert imported == "False"
+    if HAS_OPENVINO:
+        assert choice.measured and Choice.from_json(cached) == choice
 
 
 @needs_openvino
@@ -219,19 +315,14 @@ def test_without_openvino_auto_is_onnxruntime_without_a_measurement(rgb_model, c
     assert not (tmp_path / "auto").exists()
 
 
-@pytest.mark.parametrize("cand, expected", [
-    ([8.0] * 5, "openvino/fp32"),  # 1.25x faster in every round
-    ([9.5] * 5, "onnxruntime/fp32"),  # 5% faster: below the 10% margin
-    ([5.0, 5.0, 5.0, 14.0, 14.0], "onnxruntime/fp32"),  # 2x faster in 3 rounds of 5 only: not in most rounds
-    ([5.0, 5.0, 5.0, 5.0, 14.0], "openvino/fp32"),  # 4 rounds of 5
-])
-def test_pick_needs_the_margin_in_the_median_and_in_most_paired_rounds(cand, expected):
-    times = {"onnxruntime/fp32": [10.0] * 5, "openvino/fp32": cand}
-    speedup = {k: float(np.median(np.divide(times["onnxruntime/fp32"], v))) for k, v in times.items()}
-    assert auto._pick(list(times), speedup, times, "onnxruntime/fp32") == expected
-
-
-def test_pick_without_the_reference_takes_the_fastest():
-    times = {"onnxruntime/fp32": [10.0] * 3, "openvino/fp32": [12.0] * 3, "openvino/bf16": [6.0] * 3}
-    speedup = {k: 10.0 / v[0] for k, v in times.items()}
-    assert auto._pick(["openvino/fp32", "openvino/bf16"], speedup, times, "onnxruntime/fp32") == "openvino/bf16"
+def test_int8_without_vnni_is_not_a_candidate_unless_forced(monkeypatch):
+    monkeypatch.setattr(auto, "has_vnni", lambda: False)
+    assert candidates("int8") == [("onnxruntime", "int8")]
+    if HAS_OPENVINO:
+        assert "need VNNI" in auto.refused_here("int8")["openvino/int8"]
+        assert candidates("int8", force=True) == [("onnxruntime", "int8"), ("openvino", "int8")]
+        assert candidates("int8", backend="openvino") == [("openvino", "int8")]  # asked by name: the backend refuses
+        c = auto._unmeasured(("onnxruntime", "int8"), "int8")
+        assert c.summary().startswith("onnxruntime/int8 (the only path for this file here; openvino/int8: OpenVINO")
+    monkeypatch.setattr(auto, "has_vnni", lambda: True)
+    assert auto.refused_here("int8") == {}

@@ -1,15 +1,19 @@
 """``--backend auto``: the fastest installed backend + precision that keeps the model's answers.
 
-Measured, never assumed. On first use of a model on a machine, every candidate path runs a
-few check images (the packaged street scene and deterministic crops of it) through the full
-predictor and is compared with ONNX Runtime at the file's own precision (the reference):
-semantic models must agree on >= 99.5% of pixels, instance models must find the same
-detections (same class, box IoU >= 0.99). The bare model time of each candidate is
-measured in interleaved rounds, and a candidate replaces the reference only when it is at
-least ``MARGIN`` faster in the median of paired rounds and in most rounds (each pair sees
-the same background load). The choice, the measured
-agreement and the timings are cached as JSON, keyed by the model's sha256, the CPU's model
-name and flags, and the package versions, so later loads skip the check.
+Measured, never assumed. On first use of a model on a machine, every candidate path is
+opened, warmed up with one run, and its bare model time is measured against ONNX Runtime at
+the file's own precision (the baseline) in paired rounds with an early exit (see
+:mod:`.race`: a candidate must be >= ``MARGIN`` faster in most of the rounds; one that can no
+longer win stops being timed). Only the candidates that win are then checked, fastest first,
+on a few check images (the packaged street scene and deterministic crops of it) through the
+full predictor, against the baseline's results: semantic models must agree on >= 99.5% of
+pixels, instance models must find the same detections (same class, box IoU >= 0.99). The
+first that agrees is chosen, else the baseline. Paths the CPU cannot run faithfully are not
+candidates (OpenVINO INT8 without VNNI, unless forced); OpenVINO is imported only when it is
+a candidate. The choice, the measured agreement, the timings and the check's own phases are
+cached as JSON, keyed by the model's sha256, the CPU's model name and flags, the package
+versions and the requested backend/precision, so later loads only hash the model file and
+read that JSON.
 """
 
 from __future__ import annotations
@@ -18,18 +22,17 @@ import hashlib
 import json
 import platform
 import time
+import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..adapters import get_adapter
-from ..errors import ModelError
-from ..ops import boxes as box_ops
-from ..result import Result
+from ..errors import ModelError, PixelwiseError
 from ..spec import ModelSpec
+from . import race, selfcheck
 from .backends import (
     BACKENDS,
     PRECISIONS,
@@ -40,31 +43,36 @@ from .backends import (
     installed_backends,
     open_backend,
 )
+from .backends.base import has_vnni
+from .selfcheck import MIN_BOX_IOU, MIN_PIXEL_AGREEMENT, agreement, check_images, with_precision
 
-__all__ = ["open_model", "lookup", "AutoConfig", "Choice", "candidates", "agreement", "check_images", "cpu_info",
-           "choice_key", "select_backend", "cached_choice", "MIN_PIXEL_AGREEMENT", "MIN_BOX_IOU", "MARGIN"]
+__all__ = ["open_model", "lookup", "AutoConfig", "Choice", "candidates", "refused_here", "agreement",
+           "check_images", "cpu_info", "choice_key", "select_backend", "cached_choice", "MIN_PIXEL_AGREEMENT",
+           "MIN_BOX_IOU", "MARGIN"]
 
-MIN_PIXEL_AGREEMENT = 0.995
-MIN_BOX_IOU = 0.99
-MARGIN = 0.10  # a candidate must be >= 10% faster than the reference to replace it
+MARGIN = race.MARGIN  # a candidate must be >= 10% faster than the baseline to replace it
 _WANTED_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "avx512_fp16", "amx_tile",
                  "amx_bf16", "amx_int8", "amx_fp16")
+_DISTRIBUTIONS = {"onnxruntime": ("onnxruntime", "onnxruntime-gpu", "onnxruntime-openvino", "onnxruntime-directml"),
+                  "openvino": ("openvino",), "opencv": ("opencv-python-headless", "opencv-python")}
+_KEY_VERSION = 2  # bumped when the measurement changes, so older cached choices are measured again
 
 
 @dataclass(frozen=True)
 class AutoConfig:
     """How ``auto`` measures: where its choices are cached, the check images, the writer.
 
-    ``images`` returns RGB uint8 check images (called only when a measurement is needed);
-    ``save(path, data)`` writes the cache file atomically; ``self_check`` False skips the
-    measurement: a cached choice is still used, else the reference path runs.
+    ``images`` returns RGB uint8 check images (called only when an agreement check is
+    needed); ``save(path, data)`` writes the cache file atomically; ``self_check`` False
+    skips the measurement: a cached choice is still used, else the baseline path runs;
+    ``rounds``: the paired timing rounds at most.
     """
 
     cache_dir: Path | None = None
     images: Callable[[], list[np.ndarray]] | None = None
     save: Callable[[Path, bytes], Any] | None = None
     self_check: bool = True
-    rounds: int = 5
+    rounds: int = race.ROUNDS
 
 
 @dataclass(frozen=True)
@@ -80,7 +88,9 @@ class Choice:
     cpu: str = ""
     measured: bool = False
     key: str = ""
-    speedup: dict[str, float] = field(default_factory=dict)  # median over rounds of reference time / path time
+    speedup: dict[str, float] = field(default_factory=dict)  # median over rounds of baseline time / path time
+    rounds: dict[str, int] = field(default_factory=dict)  # "backend/precision" -> paired rounds it was timed in
+    check_ms: dict[str, float] = field(default_factory=dict)  # the self-check's phases and "total"
 
     @property
     def label(self) -> str:
@@ -95,11 +105,16 @@ class Choice:
 
     def summary(self) -> str:
         if not self.measured:
-            return f"{self.label} ({self.rejected.get('*', 'the only installed path for this file')})"
+            why = self.rejected.get("*")
+            if why is None:
+                skipped = "; ".join(f"{k}: {v}" for k, v in sorted(self.rejected.items()))
+                why = f"the only path for this file here; {skipped}" if skipped else \
+                    "the only installed path for this file"
+            return f"{self.label} ({why})"
         times = ", ".join(f"{k} {v:.1f} ms" for k, v in sorted(self.bare_ms.items(), key=lambda kv: kv[1]))
         agree = ", ".join(f"{k} {v * 100:.2f}%" for k, v in sorted(self.agreement.items()))
-        how = "measured" if self.measured else "not measured"
-        return f"{self.label} ({how}; bare {times or '-'}; agreement with {self.reference}: {agree or '-'})"
+        cost = f"; self-check {self.check_ms['total'] / 1e3:.1f} s" if "total" in self.check_ms else ""
+        return f"{self.label} (measured; bare {times or '-'}; agreement with {self.reference}: {agree or '-'}{cost})"
 
 
 def cpu_info() -> dict[str, Any]:
@@ -117,53 +132,64 @@ def cpu_info() -> dict[str, Any]:
     return {"model": name, "flags": flags, "simd": [f for f in _WANTED_FLAGS if f in flags]}
 
 
-def choice_key(model_sha256: str, backends: Sequence[str]) -> str:
+def choice_key(model_sha256: str, backends: Sequence[str], scope: str = "auto/auto") -> str:
+    """The cache key: model, CPU model and flags, package versions (read without importing
+    the runtimes), and ``scope``, the backend/precision that was asked for."""
     cpu = cpu_info()
-    versions = {b: backend_version(b) for b in backends}
+    versions = {b: _version(b) for b in backends}
     text = json.dumps({"model": model_sha256, "cpu": cpu["model"], "flags": cpu["flags"], "versions": versions,
-                       "pixelwise_auto": 1}, sort_keys=True)
+                       "scope": scope, "pixelwise_auto": _KEY_VERSION}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def candidates(file_prec: str, backend: str = "auto", precision: str | None = None) -> list[tuple[str, str]]:
-    """(backend, precision) paths to try, the reference (ONNX Runtime at the file's precision) first."""
-    found = [("onnxruntime", file_prec)]
-    if "openvino" in installed_backends():
-        from .backends.openvino import cpu_precisions
+def _version(backend: str) -> str:
+    from importlib import metadata
 
-        extra = [p for p in ("bf16", "fp16") if p in cpu_precisions()] if file_prec == "fp32" else []
+    for dist in _DISTRIBUTIONS.get(backend, (backend,)):
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return backend_version(backend)  # installed some other way: ask the runtime itself
+
+
+def refused_here(file_prec: str, force: bool = False) -> dict[str, str]:
+    """Paths that are installed but not candidates on this CPU, and why (no runtime is imported)."""
+    if file_prec == "int8" and not force and "openvino" in installed_backends() and not has_vnni():
+        return {"openvino/int8": "OpenVINO's INT8 kernels need VNNI, which this CPU lacks (they do not reproduce "
+                                 "the model without it); --force runs it anyway"}
+    return {}
+
+
+def _backends(file_prec: str, backend: str = "auto", force: bool = False) -> list[str]:
+    """The backends that may have candidate paths, decided without importing any runtime.
+
+    Under ``auto`` a path refused on this CPU is left out; asked for by name, the backend
+    itself refuses it with its reason.
+    """
+    found = ["onnxruntime"]
+    refused = refused_here(file_prec, force) if backend == "auto" else {}
+    if "openvino" in installed_backends() and f"openvino/{file_prec}" not in refused:
+        found.append("openvino")
+    return [b for b in found if backend in ("auto", b)]
+
+
+def candidates(file_prec: str, backend: str = "auto", precision: str | None = None,
+               force: bool = False) -> list[tuple[str, str]]:
+    """(backend, precision) paths to try, the baseline (ONNX Runtime at the file's precision) first.
+
+    OpenVINO's bf16/fp16 paths (FP32 files only) are listed where its CPU plugin offers
+    them; asking for that is what imports OpenVINO, so it is done only when it can matter.
+    """
+    found = [("onnxruntime", file_prec)]
+    if "openvino" in _backends(file_prec, backend, force):
+        extra: list[str] = []
+        if file_prec == "fp32" and precision in (None, "bf16", "fp16"):
+            from .backends.openvino import cpu_precisions
+
+            extra = [p for p in ("bf16", "fp16") if p in cpu_precisions()]
         found += [("openvino", p) for p in (file_prec, *extra)]
     return [(b, p) for b, p in found if backend in ("auto", b) and precision in (None, p)]
-
-
-def check_images(image: np.ndarray) -> list[np.ndarray]:
-    """The image and two deterministic crops of it (another aspect ratio, an odd size)."""
-    h, w = image.shape[:2]
-    return [image, np.ascontiguousarray(image[h // 8 : h // 8 + h * 3 // 4, w // 5 : w // 5 + w // 2]),
-            np.ascontiguousarray(image[: h // 2 + 1, w // 3 : w - 1])]
-
-
-def agreement(reference: Result, other: Result, kind: str) -> float:
-    """Pixel agreement (semantic) or the share of detections matched at box IoU >= 0.99 (instance)."""
-    if kind == "semantic":
-        return float((reference.semantic == other.semantic).mean())
-    a, b = reference.instances, other.instances
-    if len(a) == 0 and len(b) == 0:
-        return 1.0
-    if len(a) == 0 or len(b) == 0:
-        return 0.0
-    iou = box_ops.box_iou(a.boxes_xyxy, b.boxes_xyxy)
-    iou[a.class_ids[:, None] != b.class_ids[None, :]] = 0.0
-    matched = 0
-    while iou.size and iou.max() >= MIN_BOX_IOU:
-        i, j = np.unravel_index(int(iou.argmax()), iou.shape)
-        matched += 1
-        iou[i, :], iou[:, j] = 0.0, 0.0
-    return matched / max(len(a), len(b))
-
-
-def _passes(value: float, kind: str) -> bool:
-    return value >= (MIN_PIXEL_AGREEMENT if kind == "semantic" else 1.0)
 
 
 def open_model(model: str | Path | bytes, config: SessionConfig = SessionConfig(),
@@ -176,8 +202,6 @@ def open_model(model: str | Path | bytes, config: SessionConfig = SessionConfig(
     ``auto.cache_dir`` is the cache root: choices in ``auto/``, OpenVINO's compiled
     models in ``openvino/`` (unless ``config.cache_dir`` says otherwise).
     """
-    from dataclasses import replace
-
     from .model import load_model
 
     if backend not in ("auto", *BACKENDS):
@@ -201,29 +225,32 @@ def open_model(model: str | Path | bytes, config: SessionConfig = SessionConfig(
 
 
 def cached_choice(path: Path | None) -> Choice | None:
-    """The cached choice at ``path``, or None if there is none (or it is unreadable)."""
+    """The cached choice at ``path``, or None if there is none or it is unreadable (corrupt,
+    truncated, another layout): then auto measures afresh and overwrites it."""
     if path is None or not path.is_file():
         return None
     try:
-        return Choice.from_json(path.read_text())
-    except (OSError, ValueError, TypeError):
+        choice = Choice.from_json(path.read_text())
+    except (OSError, ValueError, TypeError):  # TypeError: JSON that is not an object of Choice's fields
         return None
+    return choice if choice.backend in BACKENDS and choice.precision in PRECISIONS and choice.measured else None
 
 
 def lookup(model: Path, cache_root: Path) -> Choice | None:
     """The cached ``--backend auto`` choice for ``model`` on this machine, if it was measured."""
-    cands = candidates(file_precision(model))
-    if len(cands) < 2:
-        return Choice(*cands[0], reference=f"{cands[0][0]}/{cands[0][1]}")
-    return cached_choice(cache_file(model, AutoConfig(cache_dir=Path(cache_root) / "auto"),
-                                    ["onnxruntime", *(b for b, _ in cands)]))
+    file_prec = file_precision(model)
+    backends = _backends(file_prec)
+    if "openvino" not in backends:
+        return _unmeasured(("onnxruntime", file_prec), file_prec)
+    return cached_choice(cache_file(model, AutoConfig(cache_dir=Path(cache_root) / "auto"), backends))
 
 
-def cache_file(model: Path, auto: AutoConfig, backends: Sequence[str]) -> Path | None:
+def cache_file(model: Path, auto: AutoConfig, backends: Sequence[str], scope: str = "auto/auto") -> Path | None:
     if auto.cache_dir is None:
         return None
     digest = hashlib.sha256(model.read_bytes()).hexdigest()
-    return Path(auto.cache_dir) / f"{model.stem}-{choice_key(digest, sorted(set(backends)))}.json"
+    key = choice_key(digest, sorted({"onnxruntime", *backends}), scope)
+    return Path(auto.cache_dir) / f"{model.stem}-{key}.json"
 
 
 def select_backend(model: Path, config: SessionConfig = SessionConfig(), auto: AutoConfig = AutoConfig(),
@@ -232,118 +259,80 @@ def select_backend(model: Path, config: SessionConfig = SessionConfig(), auto: A
     """Open ``model`` on the fastest candidate path that agrees with the reference (see module doc).
 
     ``backend`` limits the candidates to one backend ("auto" = all installed);
-    ``config.precision`` limits them to one precision (None = any).
+    ``config.precision`` limits them to one precision (None = any). A cached choice costs
+    hashing the model file and reading one JSON file; no runtime is imported for it.
     """
     from .model import spec_from_session
 
+    start, phases = time.perf_counter(), dict[str, float]()
     file_prec = file_precision(model)
-    cands = candidates(file_prec, backend, config.precision)
+    backends = _backends(file_prec, backend, config.force)
+    scope = f"{backend}/{config.precision or 'auto'}{'/forced' if config.force else ''}"
+    path = cache_file(model, auto, backends, scope) if "openvino" in backends else None
+    found = _open_cached(model, config, overrides, cached_choice(path), backends)
+    if found is not None:
+        return found
+    phases["cache lookup"] = round((time.perf_counter() - start) * 1e3, 1)
+    if not auto.self_check and backend == "auto" and config.precision in (None, file_prec):
+        cands = [("onnxruntime", file_prec)]  # the baseline, known without asking OpenVINO
+    else:
+        with selfcheck.phase(phases, "candidates"):  # imports OpenVINO to ask for its CPU precisions
+            cands = candidates(file_prec, backend, config.precision, config.force)
     if not cands:
         raise ModelError(f"{model}: no installed backend runs this {file_prec} file at {config.precision} on this "
                          f"CPU (installed: {', '.join(installed_backends())}); use --precision auto")
-    if len(cands) == 1:
-        session = open_backend(model, _with(config, cands[0][1]), cands[0][0])
-        label = f"{cands[0][0]}/{cands[0][1]}"
-        return session, spec_from_session(session, model, overrides), Choice(*cands[0], reference=label)
-    path = cache_file(model, auto, ["onnxruntime", *(b for b, _ in cands)])
-    cached = cached_choice(path)
-    if cached is not None and (cached.backend, cached.precision) in cands:
-        session = open_backend(model, _with(config, cached.precision), cached.backend)
-        return session, spec_from_session(session, model, overrides), cached
-    reference = open_backend(model, _with(config, file_prec), "onnxruntime")
+    if len(cands) == 1 or not auto.self_check:
+        session = open_backend(model, with_precision(config, cands[0][1]), cands[0][0])
+        choice = _unmeasured(cands[0], file_prec, config.force, "" if auto.self_check else "self-check disabled")
+        return session, spec_from_session(session, model, overrides), choice
+    return _measure(model, config, auto, overrides, cands, path, start, phases)
+
+
+def _measure(model: Path, config: SessionConfig, auto: AutoConfig, overrides: dict[str, Any] | None,
+             cands: list[tuple[str, str]], path: Path | None, start: float, phases: dict[str, float]
+             ) -> tuple[Backend, ModelSpec, Choice]:
+    """The self-check (:func:`.selfcheck.measure`), its choice cached at ``path``."""
+    from .model import spec_from_session
+
+    file_prec = cands[0][1]  # the baseline runs at the file's own precision, as the reference does
+    with selfcheck.phase(phases, f"open onnxruntime/{file_prec}"):
+        reference = open_backend(model, with_precision(config, file_prec), "onnxruntime")
     spec = spec_from_session(reference, model, overrides)
-    ref_label = f"onnxruntime/{file_prec}"
-    if not auto.self_check:
-        return reference, spec, Choice("onnxruntime", file_prec, ref_label, rejected={"*": "self-check disabled"})
-    choice, session = _measure(model, config, spec, reference, cands, auto)
-    choice = Choice(**{**asdict(choice), "key": path.stem if path else ""})
-    if path is not None and auto.save is not None:
+    images = auto.images if auto.images is not None else (lambda: [selfcheck.synthetic_image(spec.input_hw)])
+    m = selfcheck.measure(model, config, spec, reference, cands, images, auto.rounds, MARGIN, phases)
+    phases["total"] = round((time.perf_counter() - start) * 1e3, 1)
+    backend, precision = m.best.split("/")
+    choice = Choice(backend, precision, m.reference, m.agreement, m.bare_ms, m.rejected, cpu=cpu_info()["model"],
+                    measured=True, key=path.stem if path else "", speedup=m.speedup, rounds=m.rounds, check_ms=phases)
+    _save(auto, path, choice)
+    return m.session, spec, choice
+
+
+def _open_cached(model: Path, config: SessionConfig, overrides: dict[str, Any] | None, cached: Choice | None,
+                 backends: list[str]) -> tuple[Backend, ModelSpec, Choice] | None:
+    """The cached path opened, or None when there is none, it is not what was asked, or it fails to open."""
+    from .model import spec_from_session
+
+    if cached is None or cached.backend not in backends or config.precision not in (None, cached.precision):
+        return None
+    try:
+        session = open_backend(model, with_precision(config, cached.precision), cached.backend)
+    except ModelError:
+        return None  # e.g. the runtime changed under the same version: measure again
+    return session, spec_from_session(session, model, overrides), cached
+
+
+def _unmeasured(path: tuple[str, str], file_prec: str, force: bool = False, why: str = "") -> Choice:
+    label = f"{path[0]}/{path[1]}"
+    return Choice(*path, reference=label, rejected={"*": why} if why else refused_here(file_prec, force))
+
+
+def _save(auto: AutoConfig, path: Path | None, choice: Choice) -> None:
+    """Cache the choice (the writer is atomic); a cache that cannot be written costs a new check next time."""
+    if path is None or auto.save is None:
+        return
+    try:
         auto.save(path, choice.to_json().encode())
-    return session, spec, choice
-
-
-def _with(config: SessionConfig, precision: str) -> SessionConfig:
-    from dataclasses import replace
-
-    return replace(config, precision=precision)
-
-
-def _measure(model: Path, config: SessionConfig, spec: ModelSpec, reference: Backend,
-             cands: list[tuple[str, str]], auto: AutoConfig) -> tuple[Choice, Backend]:
-    from .predictor import Predictor
-
-    kind = get_adapter(spec.adapter).kind
-    images = auto.images() if auto.images is not None else [_synthetic_image(spec.input_hw)]
-    ref_label = f"{reference.backend}/{reference.precision}"
-    expected = [Predictor(reference, spec)(im) for im in images]
-    sessions: dict[str, Backend] = {ref_label: reference}
-    agree: dict[str, float] = {}
-    rejected: dict[str, str] = {}
-    for b, p in cands:
-        label = f"{b}/{p}"
-        if label == ref_label:
-            continue
-        try:
-            session = open_backend(model, _with(config, p), b)
-        except ModelError as exc:
-            rejected[label] = str(exc)
-            continue
-        predictor = Predictor(session, spec)
-        agree[label] = round(min(agreement(e, predictor(im), kind) for e, im in zip(expected, images)), 6)
-        if _passes(agree[label], kind):
-            sessions[label] = session
-        else:
-            rejected[label] = f"agreement {agree[label] * 100:.2f}% with {ref_label} is below the bar"
-    times = _time_bare(sessions, spec, images[0], auto.rounds)
-    allowed = {f"{b}/{p}" for b, p in cands}
-    eligible = [k for k in times if k in allowed]
-    if not eligible:
-        raise ModelError(f"{model}: no candidate path keeps the model's answers ({'; '.join(rejected.values())})")
-    speedup = {k: round(float(np.median(np.divide(times[ref_label], times[k]))), 3) for k in times}
-    best = _pick(eligible, speedup, times, ref_label)
-    backend, precision = best.split("/")
-    bare = {k: round(float(np.median(v)), 3) for k, v in times.items()}
-    choice = Choice(backend, precision, ref_label, agree, bare, rejected, cpu=cpu_info()["model"], measured=True,
-                    speedup=speedup)
-    return choice, sessions[best]
-
-
-def _pick(eligible: list[str], speedup: dict[str, float], times: dict[str, list[float]], ref_label: str) -> str:
-    """The reference unless a candidate beats it by ``MARGIN`` in the median of paired rounds and in most rounds.
-
-    Pairs (the two runs of one round) see the same background load, so a busy machine
-    does not make a slower path look faster. Without the reference among the eligible
-    paths, the one with the lowest median time.
-    """
-    if ref_label not in eligible:
-        return min(eligible, key=lambda k: float(np.median(times[k])))
-    need = 1 / (1 - MARGIN) if MARGIN < 1 else float("inf")  # MARGIN 0.10: at most 0.9x the reference's time
-    best = ref_label
-    for k in eligible:
-        wins = float((np.divide(times[ref_label], times[k]) >= need).mean())  # rounds in which k was that fast
-        if speedup[k] >= need and wins >= 0.75 and speedup[k] > speedup[best]:
-            best = k
-    return best
-
-
-def _time_bare(sessions: dict[str, Backend], spec: ModelSpec, image: np.ndarray, rounds: int
-               ) -> dict[str, list[float]]:
-    """Bare ``run`` ms per session in interleaved rounds, the order reversed every other round
-    (the agreement check warmed the sessions up)."""
-    blob, _ = get_adapter(spec.adapter).preprocess(image, spec, spec.input_hw)
-    times: dict[str, list[float]] = {k: [] for k in sessions}
-    order = list(sessions)
-    for r in range(max(1, rounds)):
-        for name in order if r % 2 == 0 else order[::-1]:
-            s = sessions[name]
-            t0 = time.perf_counter()
-            s.run({s.inputs[0].name: blob})
-            times[name].append((time.perf_counter() - t0) * 1e3)
-    return times
-
-
-def _synthetic_image(hw: tuple[int, int]) -> np.ndarray:
-    """A deterministic image of smooth colour blobs (when no check images are given)."""
-    rng = np.random.default_rng(0)
-    small = rng.integers(0, 256, (max(2, hw[0] // 16), max(2, hw[1] // 16), 3), dtype=np.uint8)
-    return np.repeat(np.repeat(small, 16, axis=0), 16, axis=1)[: hw[0], : hw[1]].copy()
+    except (OSError, PixelwiseError) as exc:
+        warnings.warn(f"auto's choice is not cached ({exc}); it is measured again on the next load", UserWarning,
+                      stacklevel=4)
