@@ -92,7 +92,7 @@ def _export_refusal(onnx: Path) -> str:
         YOLO(str(onnx), task="segment").export(format="openvino")
     except Exception as exc:  # what a user trying it sees
         text = " ".join(str(exc).split()).replace(str(onnx), onnx.name)
-        return f"refused, {type(exc).__name__}: {text[:170]}"
+        return f"refused, {type(exc).__name__}: {text.split('. ')[0][:200]}"
     return "accepted"
 
 
