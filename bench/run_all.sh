@@ -30,4 +30,8 @@ if [ -n "${ULTRALYTICS_PY:-}" ]; then
   echo "## bench/yolo_dynamic.py"
   echo
   $ULTRALYTICS_PY bench/yolo_dynamic.py
+  echo
+  echo "## bench/ultralytics_speed.py"
+  echo
+  $PY bench/ultralytics_speed.py --ultra-python "$ULTRALYTICS_PY"
 fi
