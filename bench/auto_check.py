@@ -4,7 +4,7 @@
 
 Each run uses a fresh temporary ``PIXELWISE_CACHE`` and three new processes: ``Segmenter(model)``
 with an empty cache (the first use: the self-check runs), again with the cache it wrote (the
-cached path), and ``Segmenter(model, backend="onnxruntime", precision="fp32")`` (no auto at all).
+cached path), and ``Segmenter(model, backend="onnxruntime")`` (no auto at all, the file's own precision).
 Prints the CPU, the medians over the runs of each construction, the first-use and cached
 overheads over the plain ONNX Runtime load, and the self-check's phases as it records them
 (``Choice.check_ms``). The cached path is also timed inside one process (a second load, imports
@@ -30,7 +30,7 @@ t0 = time.perf_counter()
 import pixelwise as pw
 t1 = time.perf_counter()
 model, threads, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-kw = {"backend": "onnxruntime", "precision": "fp32"} if mode == "reference" else {}
+kw = {"backend": "onnxruntime"} if mode == "reference" else {}  # at the file's own precision
 s = pw.Segmenter(model, threads=threads, **kw)
 t2 = time.perf_counter()
 out = {"import_ms": (t1 - t0) * 1e3, "init_ms": (t2 - t1) * 1e3, "label": s.backend_choice.label,
@@ -38,7 +38,7 @@ out = {"import_ms": (t1 - t0) * 1e3, "init_ms": (t2 - t1) * 1e3, "label": s.back
        "rounds": getattr(s.backend_choice, "rounds", {}), "openvino_imported": "openvino" in sys.modules}
 if mode == "cached":  # the same load again in this process (imports warm), with and without auto
     t = time.perf_counter(); pw.Segmenter(model, threads=threads); t3 = time.perf_counter()
-    pw.Segmenter(model, threads=threads, backend="onnxruntime", precision="fp32"); t4 = time.perf_counter()
+    pw.Segmenter(model, threads=threads, backend="onnxruntime"); t4 = time.perf_counter()
     out.update(second_auto_ms=(t3 - t) * 1e3, second_reference_ms=(t4 - t3) * 1e3)
 print(json.dumps(out))
 """
@@ -70,7 +70,7 @@ def report(runs: list[dict[str, dict]]) -> None:
     print(f"\n{'median over ' + str(len(runs)) + ' runs':46s}      ms")
     print(f"{'import pixelwise':46s}{med([r['cold']['import_ms'] for r in runs])}")
     for mode, text in (("cold", "Segmenter(), empty cache (first use)"), ("cached", "Segmenter(), cached choice"),
-                       ("reference", "Segmenter(backend=onnxruntime, precision=fp32)")):
+                       ("reference", "Segmenter(backend=onnxruntime)")):
         print(f"{text:46s}{med(col[mode])}")
     print(f"{'first-use overhead (cold - reference)':46s}{med([a - b for a, b in zip(col['cold'], col['reference'])])}")
     print(f"{'cached overhead, new process':46s}{med([a - b for a, b in zip(col['cached'], col['reference'])])}")

@@ -103,7 +103,8 @@ def test_first_use_measures_and_caches_then_reuses(rgb_model, tmp_path):
     if choice.label == "openvino/fp32":  # it won the race, so its answers were checked
         assert choice.agreement == {"openvino/fp32": 1.0}
     else:  # it lost: no agreement check was needed
-        assert choice.agreement == {} and "not 10% faster than onnxruntime/fp32" in choice.rejected["openvino/fp32"]
+        assert choice.agreement == {} and "10% faster than onnxruntime/fp32 in " in choice.rejected["openvino/fp32"]
+        assert "4 of 5 needed" in choice.rejected["openvino/fp32"]
     assert {"open onnxruntime/fp32", "open openvino/fp32", "warm-up", "paired rounds", "total"} <= set(choice.check_ms)
     assert choice.check_ms["total"] >= choice.check_ms["paired rounds"] > 0
     assert f"{session.backend}/{session.precision}" == choice.label and spec.name == "rgb"
@@ -162,7 +163,9 @@ def test_a_slow_candidate_leaves_the_race_after_two_rounds_unchecked(rgb_model, 
     assert choice.label == "onnxruntime/fp32" and session.backend == "onnxruntime"
     assert choice.rounds == {"onnxruntime/fp32": 2, "openvino/fp32": 2} and choice.agreement == {}
     assert choice.bare_ms["openvino/fp32"] >= 50 and choice.speedup["openvino/fp32"] < 0.5
-    assert "openvino/fp32" in choice.rejected and "reference results" not in choice.check_ms  # nothing to check
+    assert choice.rejected["openvino/fp32"].startswith("10% faster than onnxruntime/fp32 in 0 of 2 paired rounds, 4 "
+                                                       "of 5 needed (median 0.")
+    assert "reference results" not in choice.check_ms  # nothing needed checking
 
 
 @needs_openvino
@@ -278,13 +281,17 @@ def test_default_model_first_use_self_check(tmp_path):
     import sys
 
     env = {**os.environ, "PIXELWISE_CACHE": str(tmp_path)}
-    code = ("import time, pixelwise as pw\nt = time.perf_counter()\ns = pw.Segmenter(threads=2)\n"
-            "print(round(time.perf_counter() - t, 2), s.backend_choice.label, s.backend_choice.measured)\n")
+    code = ("import json, time, pixelwise as pw\nt = time.perf_counter()\ns = pw.Segmenter(threads=2)\n"
+            "c = s.backend_choice\nprint(round(time.perf_counter() - t, 2), c.label, c.measured)\n"
+            "print(json.dumps([c.check_ms, c.rounds]))\n")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
-    seconds, label, measured = out.split()
+    first, phases = out.strip().splitlines()
+    seconds, label, measured = first.split()
+    check_ms, rounds = json.loads(phases)
     assert measured == "True" and label in ("onnxruntime/fp32", "openvino/fp32", "openvino/bf16", "openvino/fp16")
     assert len(list((tmp_path / "auto").glob("pwnet_camvid-*.json"))) == 1
-    print(f"default model first-use self-check: {seconds} s -> {label}")
+    assert check_ms["total"] > 0 and 2 <= rounds["openvino/fp32"] <= 5
+    print(f"default model first-use self-check: {seconds} s -> {label}; phases {check_ms}")
 
 
 def test_models_command_shows_the_cached_choice(rgb_model, tmp_path):

@@ -18,6 +18,7 @@ read that JSON.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import platform
@@ -54,7 +55,7 @@ MARGIN = race.MARGIN  # a candidate must be >= 10% faster than the baseline to r
 _WANTED_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "avx512_fp16", "amx_tile",
                  "amx_bf16", "amx_int8", "amx_fp16")
 _DISTRIBUTIONS = {"onnxruntime": ("onnxruntime", "onnxruntime-gpu", "onnxruntime-openvino", "onnxruntime-directml"),
-                  "openvino": ("openvino",), "opencv": ("opencv-python-headless", "opencv-python")}
+                  "openvino": ("openvino",)}
 _KEY_VERSION = 2  # bumped when the measurement changes, so older cached choices are measured again
 
 
@@ -119,6 +120,13 @@ class Choice:
 
 def cpu_info() -> dict[str, Any]:
     """The CPU's model name and its flags (Linux /proc/cpuinfo; elsewhere what platform knows)."""
+    name, flags = _cpu()
+    return {"model": name, "flags": list(flags), "simd": [f for f in _WANTED_FLAGS if f in flags]}
+
+
+@functools.lru_cache(maxsize=1)
+def _cpu() -> tuple[str, tuple[str, ...]]:
+    """Read once per process: the CPU does not change under a running process."""
     name, flags = platform.processor() or platform.machine(), list[str]()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -129,7 +137,7 @@ def cpu_info() -> dict[str, Any]:
                 flags = sorted(value.split())
     except OSError:
         pass
-    return {"model": name, "flags": flags, "simd": [f for f in _WANTED_FLAGS if f in flags]}
+    return name, tuple(flags)
 
 
 def choice_key(model_sha256: str, backends: Sequence[str], scope: str = "auto/auto") -> str:
@@ -142,7 +150,9 @@ def choice_key(model_sha256: str, backends: Sequence[str], scope: str = "auto/au
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
+@functools.lru_cache(maxsize=None)
 def _version(backend: str) -> str:
+    """The installed package's version, from its metadata (once per process; nothing imported)."""
     from importlib import metadata
 
     for dist in _DISTRIBUTIONS.get(backend, (backend,)):
@@ -245,10 +255,12 @@ def lookup(model: Path, cache_root: Path) -> Choice | None:
     return cached_choice(cache_file(model, AutoConfig(cache_dir=Path(cache_root) / "auto"), backends))
 
 
-def cache_file(model: Path, auto: AutoConfig, backends: Sequence[str], scope: str = "auto/auto") -> Path | None:
+def cache_file(model: Path, auto: AutoConfig, backends: Sequence[str], scope: str = "auto/auto",
+               data: bytes | None = None) -> Path | None:
+    """Where the choice for ``model`` (its bytes: ``data``, else read) is cached; None without a cache."""
     if auto.cache_dir is None:
         return None
-    digest = hashlib.sha256(model.read_bytes()).hexdigest()
+    digest = hashlib.sha256(model.read_bytes() if data is None else data).hexdigest()
     key = choice_key(digest, sorted({"onnxruntime", *backends}), scope)
     return Path(auto.cache_dir) / f"{model.stem}-{key}.json"
 
@@ -265,10 +277,11 @@ def select_backend(model: Path, config: SessionConfig = SessionConfig(), auto: A
     from .model import spec_from_session
 
     start, phases = time.perf_counter(), dict[str, float]()
-    file_prec = file_precision(model)
+    data = model.read_bytes()
+    file_prec = file_precision(data)
     backends = _backends(file_prec, backend, config.force)
     scope = f"{backend}/{config.precision or 'auto'}{'/forced' if config.force else ''}"
-    path = cache_file(model, auto, backends, scope) if "openvino" in backends else None
+    path = cache_file(model, auto, backends, scope, data) if "openvino" in backends else None
     found = _open_cached(model, config, overrides, cached_choice(path), backends)
     if found is not None:
         return found
