@@ -180,6 +180,28 @@ def test_a_faster_candidate_is_checked_before_it_is_chosen(rgb_model, tmp_path, 
 
 
 @needs_openvino
+def test_an_instance_model_s_winner_must_find_the_same_detections(tmp_path, monkeypatch):
+    from tests.builders import make_yolo_onnx
+
+    dets = [(20, 20, 16, 16, 0, 0.9), (44, 40, 12, 20, 1, 0.8)]
+    model = make_yolo_onnx(tmp_path / "dets.onnx", ("car", "person"), dets)
+    real = auto.open_backend
+    monkeypatch.setattr(auto, "open_backend", lambda m, c, b: _slowed(real(m, c, b), 0.05))  # OpenVINO wins the race
+    cfg, _ = _auto(tmp_path)
+    session, spec, choice = select_backend(model, SessionConfig(threads=1), cfg)
+    assert spec.adapter == "yolo_seg" and choice.label == "openvino/fp32" == f"{session.backend}/{session.precision}"
+    assert choice.agreement == {"openvino/fp32": 1.0}  # both detections matched at box IoU >= 0.99
+    monkeypatch.setattr(selfcheck, "MIN_BOX_IOU", 1.5)  # no box can match this well
+    compared = []
+    real_agreement = selfcheck.agreement
+    monkeypatch.setattr(selfcheck, "agreement", lambda *a: compared.append(1) or real_agreement(*a))
+    cfg, _ = _auto(tmp_path / "again")
+    _, _, strict = select_backend(model, SessionConfig(threads=1), cfg)
+    assert strict.label == "onnxruntime/fp32" and strict.agreement == {"openvino/fp32": 0.0}
+    assert compared == [1]  # the check stopped at the first of the 3 check images
+
+
+@needs_openvino
 def test_a_candidate_that_disagrees_is_rejected(rgb_model, tmp_path, monkeypatch):
     monkeypatch.setattr(selfcheck, "MIN_PIXEL_AGREEMENT", 1.01)  # nothing can agree this well
     real = auto.open_backend
