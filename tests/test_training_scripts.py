@@ -1,0 +1,47 @@
+"""The recipe helpers in training/: fold YAMLs hold out whole sequences; the people mix repeats VOC."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import SHARED
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(name, REPO / "training" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_folds_hold_out_one_whole_sequence_each(tmp_path: Path) -> None:
+    if not (SHARED / "datasets" / "camvid" / "train.txt").is_file():
+        pytest.skip(f"CamVid not found under {SHARED}")
+    written = _load("make_folds").write_folds(tmp_path)
+    assert [p.parent.name for p in written] == ["a", "b"]
+    for path, held_out in zip(written, ("0001TP", "0006R0")):
+        cfg = yaml.safe_load(path.read_text())
+        train = Path(cfg["train"]).read_text().split()
+        score = Path(cfg["val"]).read_text().split()
+        assert score and all(f"/{held_out}_" in p for p in score)
+        assert not any(f"/{held_out}_" in p for p in train)
+        assert len(train) // 2 + len(score) // 2 == 367  # every train pair lands on one side
+
+
+def test_people_mix_repeats_the_voc_photos_only(tmp_path: Path) -> None:
+    if not (SHARED / "datasets" / "people" / "train.txt").is_file():
+        pytest.skip(f"people data not found under {SHARED}")
+    path = _load("make_people_mix").write_mix(tmp_path, voc_repeat=3)
+    cfg = yaml.safe_load(path.read_text())
+    lines = Path(cfg["train"]).read_text().splitlines()
+    base = (SHARED / "datasets" / "people" / "train.txt").read_text().splitlines()
+    voc = [ln for ln in base if ln.startswith("voc/")]
+    assert len(lines) == len(base) + 2 * len(voc)
+    assert sum(ln.startswith("ccp/") for ln in lines) == sum(ln.startswith("ccp/") for ln in base)
+    assert Path(cfg["val"]) == (SHARED / "datasets" / "people" / "val.txt").resolve()
