@@ -20,7 +20,7 @@ from collections.abc import Callable
 import numpy as np
 
 __all__ = ["MARGIN", "WIN_SHARE", "ROUNDS", "needed_speedup", "required_wins", "paired_rounds", "ratios",
-           "winners"]
+           "wins", "winners"]
 
 MARGIN = 0.10  # a candidate must be >= 10% faster than the baseline to replace it
 WIN_SHARE = 0.75  # ... in at least this share of the paired rounds
@@ -43,6 +43,11 @@ def ratios(times: dict[str, list[float]], baseline: str, label: str) -> np.ndarr
     return np.divide(times[baseline][: len(other)], other)
 
 
+def wins(times: dict[str, list[float]], baseline: str, label: str, margin: float = MARGIN) -> int:
+    """The paired rounds ``label`` won: at least ``margin`` faster than the baseline."""
+    return int((ratios(times, baseline, label) >= needed_speedup(margin)).sum())
+
+
 def paired_rounds(runs: dict[str, Callable[[], object]], baseline: str, rounds: int = ROUNDS,
                   margin: float = MARGIN, clock: Callable[[], float] = time.perf_counter) -> dict[str, list[float]]:
     """ms per path and round; a candidate stops being timed as soon as it cannot win (see module doc).
@@ -50,7 +55,7 @@ def paired_rounds(runs: dict[str, Callable[[], object]], baseline: str, rounds: 
     ``runs`` maps labels to a call that runs the model once (warmed up already); the
     baseline runs in every round that is timed, ``times[baseline][i]`` pairs with round i.
     """
-    need, must_win = needed_speedup(margin), required_wins(rounds)
+    must_win = required_wins(rounds)
     times: dict[str, list[float]] = {k: [] for k in runs}
     racing = [k for k in runs if k != baseline]
     for r in range(max(1, rounds)):
@@ -61,9 +66,9 @@ def paired_rounds(runs: dict[str, Callable[[], object]], baseline: str, rounds: 
             t0 = clock()
             runs[name]()
             times[name].append((clock() - t0) * 1e3)
-        wins = {k: int((ratios(times, baseline, k) >= need).sum()) for k in racing}
-        racing = [k for k in racing if len(times[k]) - wins[k] <= rounds - must_win]  # too many losses: out
-        if len(racing) == 1 and wins[racing[0]] >= must_win:
+        won = {k: wins(times, baseline, k, margin) for k in racing}
+        racing = [k for k in racing if len(times[k]) - won[k] <= rounds - must_win]  # too many losses: out
+        if len(racing) == 1 and won[racing[0]] >= must_win:
             break  # the one candidate left has won: more rounds cannot change the choice
     return times
 
@@ -77,6 +82,6 @@ def winners(times: dict[str, list[float]], baseline: str, rounds: int = ROUNDS, 
     for k in times:
         r = ratios(times, baseline, k)
         speedup = float(np.median(r)) if len(r) else 0.0
-        if k != baseline and int((r >= need).sum()) >= must_win and speedup >= need and speedup > 1.0:
+        if k != baseline and wins(times, baseline, k, margin) >= must_win and speedup >= need and speedup > 1.0:
             found.append((speedup, k))
     return [k for _, k in sorted(found, key=lambda sk: -sk[0])]
