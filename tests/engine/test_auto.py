@@ -262,6 +262,45 @@ def test_only_openvino_precisions_when_asked_for_openvino(rgb_model, tmp_path):
     assert session.backend == "openvino" and choice.backend == "openvino"
 
 
+def _openvino_offers_bf16(monkeypatch, refuse=("bf16",)):
+    """OpenVINO's CPU plugin lists bf16 (as on an AVX512-BF16 CPU); opening a precision in ``refuse`` fails."""
+    from pixelwise.engine.backends import openvino as ov_backend
+
+    monkeypatch.setattr(ov_backend, "cpu_precisions", lambda: ("fp32", "bf16", "int8"))
+    real = selfcheck.open_backend
+
+    def open_or_refuse(model, config, backend):
+        if config.precision in refuse:
+            raise ModelError(f"{config.precision} refused here (test)")
+        return real(model, config, backend)
+
+    monkeypatch.setattr(selfcheck, "open_backend", open_or_refuse)
+
+
+@needs_openvino
+def test_openvino_only_races_its_own_precisions_and_checks_them_against_onnxruntime(rgb_model, tmp_path, monkeypatch):
+    _openvino_offers_bf16(monkeypatch)
+    cfg, _ = _auto(tmp_path)
+    session, _, choice = select_backend(rgb_model, SessionConfig(threads=1), cfg, backend="openvino")
+    assert choice.measured and choice.label == "openvino/fp32" == f"{session.backend}/{session.precision}"
+    assert choice.reference == "onnxruntime/fp32" and set(choice.bare_ms) == {"openvino/fp32"}
+    assert choice.agreement == {"openvino/fp32": 1.0}  # the baseline too is checked: it is not the reference
+    assert choice.rejected == {"openvino/bf16": "bf16 refused here (test)"}
+
+
+@needs_openvino
+def test_openvino_only_refuses_in_one_line_when_no_precision_opens_or_agrees(rgb_model, tmp_path, monkeypatch):
+    _openvino_offers_bf16(monkeypatch)
+    monkeypatch.setattr(selfcheck, "MIN_PIXEL_AGREEMENT", 1.01)  # nothing can agree this well
+    with pytest.raises(ModelError, match=r"keeps the model's answers \(bf16 refused here \(test\); agreement 100.00"
+                                         r"% with onnxruntime/fp32 is below the bar\); use --backend onnxruntime$"):
+        select_backend(rgb_model, SessionConfig(threads=1), _auto(tmp_path / "a")[0], backend="openvino")
+    _openvino_offers_bf16(monkeypatch, refuse=("bf16", "fp32"))
+    with pytest.raises(ModelError, match=r"no candidate path opens here \(fp32 refused here \(test\); bf16 refused "
+                                         r"here \(test\)\); use --backend onnxruntime$"):
+        select_backend(rgb_model, SessionConfig(threads=1), _auto(tmp_path / "b")[0], backend="openvino")
+
+
 def test_self_check_off_runs_the_reference_and_writes_nothing(rgb_model, tmp_path):
     cfg, calls = _auto(tmp_path, self_check=False)
     session, _, choice = select_backend(rgb_model, SessionConfig(threads=1), cfg)

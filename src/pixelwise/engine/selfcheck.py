@@ -1,8 +1,9 @@
 """``auto``'s first-use self-check: open, warm up and race the candidates, then check agreement.
 
 Every candidate path is opened and run once (its warm-up), then timed against the baseline
-(the first candidate: ONNX Runtime at the file's precision) in paired rounds that drop a
-candidate as soon as it can no longer win (:mod:`.race`). Only the winners are checked,
+(the first candidate: ONNX Runtime at the file's precision; OpenVINO at it when only
+OpenVINO's precisions are asked for) in paired rounds that drop a candidate as soon as it
+can no longer win (:mod:`.race`). Only the winners are checked,
 fastest first, on the check images through the full predictor against the reference's
 results (ONNX Runtime at the file's precision): semantic models must agree on >=
 ``MIN_PIXEL_AGREEMENT`` of pixels, instance models must find every detection again (same
@@ -23,10 +24,10 @@ import numpy as np
 
 from ..adapters import get_adapter
 from ..errors import ModelError
-from ..ops import boxes as box_ops
 from ..result import Result
 from ..spec import ModelSpec
 from . import race
+from .agreement import match_boxes
 from .backends import Backend, SessionConfig, open_backend
 
 __all__ = ["MIN_PIXEL_AGREEMENT", "MIN_BOX_IOU", "Measured", "measure", "check_images", "agreement", "passes",
@@ -58,22 +59,15 @@ def check_images(image: np.ndarray) -> list[np.ndarray]:
 
 
 def agreement(reference: Result, other: Result, kind: str) -> float:
-    """Pixel agreement (semantic) or the share of detections matched at box IoU >= 0.99 (instance)."""
+    """Pixel agreement (semantic), or the share of detections matched one-to-one with the same class
+    at box IoU >= ``MIN_BOX_IOU`` (instance: 1.0 only when every detection on both sides is matched)."""
     if kind == "semantic":
         return float((reference.semantic == other.semantic).mean())
     a, b = reference.instances, other.instances
     if len(a) == 0 and len(b) == 0:
         return 1.0
-    if len(a) == 0 or len(b) == 0:
-        return 0.0
-    iou = box_ops.box_iou(a.boxes_xyxy, b.boxes_xyxy)
-    iou[a.class_ids[:, None] != b.class_ids[None, :]] = 0.0
-    matched = 0
-    while iou.size and iou.max() >= MIN_BOX_IOU:
-        i, j = np.unravel_index(int(iou.argmax()), iou.shape)
-        matched += 1
-        iou[i, :], iou[:, j] = 0.0, 0.0
-    return matched / max(len(a), len(b))
+    pairs = match_boxes(a.boxes_xyxy, a.class_ids, b.boxes_xyxy, b.class_ids, MIN_BOX_IOU)
+    return len(pairs) / max(len(a), len(b))
 
 
 def passes(value: float, kind: str) -> bool:
@@ -102,7 +96,8 @@ def measure(model: Path, config: SessionConfig, spec: ModelSpec, reference: Back
     sessions, rejected = _open_candidates(model, config, reference, cands, phases)
     opened = [f"{b}/{p}" for b, p in cands if f"{b}/{p}" in sessions]
     if not opened:
-        raise ModelError(f"{model}: no candidate path opens here ({'; '.join(rejected.values())})")
+        raise ModelError(f"{model}: no candidate path opens here ({'; '.join(rejected.values())}); "
+                         "use --backend onnxruntime")
     baseline = opened[0]
     with phase(phases, "check images"):
         shown = images()
@@ -119,8 +114,8 @@ def measure(model: Path, config: SessionConfig, spec: ModelSpec, reference: Back
     speedup = {k: round(float(np.median(race.ratios(times, baseline, k))), 3) for k in times}
     for k in opened:
         if k not in won and k not in (best, baseline) and k not in rejected:
-            wins = int((race.ratios(times, baseline, k) >= race.needed_speedup(margin)).sum())
-            rejected[k] = (f"{margin:.0%} faster than {baseline} in {wins} of {len(times[k])} paired rounds, "
+            rejected[k] = (f"{margin:.0%} faster than {baseline} in {race.wins(times, baseline, k, margin)} of "
+                           f"{len(times[k])} paired rounds, "
                            f"{race.required_wins(rounds)} of {rounds} needed (median {speedup[k]:.2f}x)")
     return Measured(best, sessions[best], f"{reference.backend}/{reference.precision}", agree,
                     {k: round(float(np.median(v)), 3) for k, v in times.items()}, speedup,
@@ -180,7 +175,8 @@ def _first_agreeing(model: Path, order: list[str], sessions: dict[str, Backend],
         if passes(value, kind):
             return label, agree
         rejected[label] = f"agreement {value * 100:.2f}% with {ref_label} is below the bar"
-    raise ModelError(f"{model}: no candidate path keeps the model's answers ({'; '.join(rejected.values())})")
+    raise ModelError(f"{model}: no candidate path keeps the model's answers ({'; '.join(rejected.values())}); "
+                     "use --backend onnxruntime")
 
 
 def synthetic_image(hw: tuple[int, int]) -> np.ndarray:
