@@ -44,7 +44,7 @@ from .backends import (
     installed_backends,
     open_backend,
 )
-from .backends.base import has_vnni
+from .backends.base import cpu_flags, has_vnni
 from .selfcheck import MIN_BOX_IOU, MIN_PIXEL_AGREEMENT, agreement, check_images, with_precision
 
 __all__ = ["open_model", "lookup", "AutoConfig", "Choice", "candidates", "refused_here", "agreement",
@@ -63,10 +63,10 @@ _KEY_VERSION = 2  # bumped when the measurement changes, so older cached choices
 class AutoConfig:
     """How ``auto`` measures: where its choices are cached, the check images, the writer.
 
-    ``images`` returns RGB uint8 check images (called only when an agreement check is
-    needed); ``save(path, data)`` writes the cache file atomically; ``self_check`` False
-    skips the measurement: a cached choice is still used, else the baseline path runs;
-    ``rounds``: the paired timing rounds at most.
+    ``images`` returns RGB uint8 check images (called once per measurement: the first is
+    the race's input, all of them the agreement check's); ``save(path, data)`` writes the
+    cache file atomically; ``self_check`` False skips the measurement: a cached choice is
+    still used, else the baseline path runs; ``rounds``: the paired timing rounds at most.
     """
 
     cache_dir: Path | None = None
@@ -120,24 +120,21 @@ class Choice:
 
 def cpu_info() -> dict[str, Any]:
     """The CPU's model name and its flags (Linux /proc/cpuinfo; elsewhere what platform knows)."""
-    name, flags = _cpu()
-    return {"model": name, "flags": list(flags), "simd": [f for f in _WANTED_FLAGS if f in flags]}
+    flags = sorted(cpu_flags())
+    return {"model": _cpu_name(), "flags": flags, "simd": [f for f in _WANTED_FLAGS if f in flags]}
 
 
 @functools.lru_cache(maxsize=1)
-def _cpu() -> tuple[str, tuple[str, ...]]:
+def _cpu_name() -> str:
     """Read once per process: the CPU does not change under a running process."""
-    name, flags = platform.processor() or platform.machine(), list[str]()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             key, _, value = line.partition(":")
-            if key.strip() == "model name" and name in ("", platform.processor() or platform.machine()):
-                name = value.strip()
-            elif key.strip() in ("flags", "Features") and not flags:
-                flags = sorted(value.split())
+            if key.strip() == "model name" and value.strip():
+                return value.strip()
     except OSError:
         pass
-    return name, tuple(flags)
+    return platform.processor() or platform.machine()
 
 
 def choice_key(model_sha256: str, backends: Sequence[str], scope: str = "auto/auto") -> str:
@@ -248,11 +245,12 @@ def cached_choice(path: Path | None) -> Choice | None:
 
 def lookup(model: Path, cache_root: Path) -> Choice | None:
     """The cached ``--backend auto`` choice for ``model`` on this machine, if it was measured."""
-    file_prec = file_precision(model)
+    data = model.read_bytes()
+    file_prec = file_precision(data)
     backends = _backends(file_prec)
     if "openvino" not in backends:
         return _unmeasured(("onnxruntime", file_prec), file_prec)
-    return cached_choice(cache_file(model, AutoConfig(cache_dir=Path(cache_root) / "auto"), backends))
+    return cached_choice(cache_file(model, AutoConfig(cache_dir=Path(cache_root) / "auto"), backends, data=data))
 
 
 def cache_file(model: Path, auto: AutoConfig, backends: Sequence[str], scope: str = "auto/auto",

@@ -8,6 +8,7 @@ importer of its runtime.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,8 +97,9 @@ def is_quantized(model: str | os.PathLike[str] | bytes) -> bool:
     return any(op in data for op in _QUANT_OPS)
 
 
+@functools.lru_cache(maxsize=1)
 def cpu_flags() -> frozenset[str]:
-    """The CPU's feature flags (Linux /proc/cpuinfo; empty elsewhere)."""
+    """The CPU's feature flags (Linux /proc/cpuinfo; empty elsewhere), read once per process."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             key, _, value = line.partition(":")
