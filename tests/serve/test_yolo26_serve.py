@@ -8,6 +8,8 @@ same ``--backend auto`` choice: both read the test run's cache).
 
 from __future__ import annotations
 
+import base64
+import io
 import subprocess
 import sys
 import tempfile
@@ -16,8 +18,10 @@ import time
 import httpx
 import numpy as np
 import pytest
+from PIL import Image
 
 import pixelwise as pw
+from pixelwise.ops.masks import decode_rle
 from tests.conftest import SHARED
 
 YOLO26 = SHARED / "models" / "yolo26"
@@ -96,7 +100,8 @@ def test_instance_exports_answer_with_the_in_process_detections(yolo26_server, m
     np.testing.assert_allclose([o["box_xyxy"] for o in served], inst.boxes_xyxy, atol=0.02)
     assert [o["area"] for o in served] == [int(a) for a in inst.areas]
     assert doc["classes_present"] == res.classes_present() and doc["areas"] == res.areas()
-    assert all(o["rle"]["counts"] for o in served)  # masks come along (RLE by default)
+    masks = decode_rle([o["rle"] for o in served])  # masks come along (RLE by default)
+    assert masks.shape == inst.masks.shape and (masks == inst.masks).all()
 
 
 def test_end_to_end_and_classic_heads_are_served_as_two_models(yolo26_server):
@@ -112,11 +117,6 @@ def test_semantic_export_answers_with_the_in_process_class_map(yolo26_server):
     assert doc["task"] == "yolo_sem" and doc["instances"] == [] and doc["backend"] == res.backend
     assert doc["classes_present"] == res.classes_present() and "road" in doc["classes_present"]
     assert doc["areas"] == res.areas()
-    import base64
-    import io
-
-    from PIL import Image
-
     served = np.asarray(Image.open(io.BytesIO(base64.b64decode(doc["mask_png_base64"]))))
     assert served.shape == (360, 480) and (served == res.semantic).all()
     mask = np.asarray(Image.open(io.BytesIO(_post(yolo26_server, "sem", "&output=mask").content)))
