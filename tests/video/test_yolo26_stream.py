@@ -1,8 +1,8 @@
 """`pixelwise stream` on the three YOLO26 exports, over a real video file made from CamVid frames.
 
 The video (MJPG/AVI, encoded with OpenCV from four CamVid val images) is decoded again here
-with OpenCV, and every frame's line of ``--save-json`` (and, for the semantic export, its
-``--save-masks`` PNG) must be what ``Segmenter(model=that file)`` gives for that decoded frame.
+with OpenCV, and every frame's line of ``--save-json`` and its ``--save-masks`` class-map PNG
+must be what ``Segmenter(model=that file)`` gives for that decoded frame.
 """
 
 from __future__ import annotations
@@ -49,17 +49,20 @@ def _export(name: str) -> Path:
 @pytest.mark.parametrize("name", ["yolo26n-seg-camvid-320.onnx", "yolo26n-seg-e2e-camvid-320.onnx"])
 def test_stream_of_a_video_gives_each_frames_in_process_detections(cli, camvid_video, tmp_path, name):
     model = _export(name)
-    out = tmp_path / "frames.jsonl"
+    out, masks = tmp_path / "frames.jsonl", tmp_path / "masks"
     r = cli("stream", camvid_video, "--model", model, "--threads", "1", "--workers", "2", "--save-json", out,
-            "--out", tmp_path / "overlay.mp4")
+            "--save-masks", masks, "--out", tmp_path / "overlay.mp4")
     assert r.returncode == 0, r.stderr
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     frames = read_video(camvid_video)
     assert [d["frame_index"] for d in lines] == list(range(len(frames))) == [0, 1, 2, 3]
+    saved = sorted(masks.glob("*.png"))
     seg = pw.Segmenter(model, threads=1)
-    for doc, frame in zip(lines, frames, strict=True):
+    for doc, png, frame in zip(lines, saved, frames, strict=True):
         ours = seg.predict_array(frame)
         assert doc["task"] == "yolo_seg" and (doc["height"], doc["width"]) == (360, 480)
+        assert doc["backend"] == ours.backend  # the same auto choice, else the comparison means little
+        assert (np.asarray(Image.open(png)) == ours.semantic).all()  # 255 where no object covers a pixel
         assert [o["label"] for o in doc["instances"]] == [ours.names[c] for c in ours.instances.class_ids]
         np.testing.assert_allclose([o["score"] for o in doc["instances"]], ours.instances.scores, atol=1e-4)
         served = np.array([o["box_xyxy"] for o in doc["instances"]], np.float64).reshape(-1, 4)
