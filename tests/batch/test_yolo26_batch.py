@@ -41,6 +41,7 @@ def test_batch_on_an_instance_export_records_the_in_process_objects(cli, tmp_pat
         assert rec["status"] == "ok" and (rec["height"], rec["width"]) == (360, 480)
         assert rec["instances"] == dict(Counter(ours.names[c] for c in ours.instances.class_ids))
         assert rec["areas"] == {k: v["pixels"] for k, v in ours.areas().items()}
+        assert rec["classes_present"] == ours.classes_present()
         mask = np.asarray(Image.open(tmp_path / "out" / rec["mask"]))
         assert (mask == ours.semantic).all()
     assert sum(sum(d["instances"].values()) for d in records.values()) > 0  # objects found, not only empty maps
