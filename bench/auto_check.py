@@ -49,7 +49,8 @@ def child(mode: str, model: str, threads: int, cache: Path) -> dict:
     proc = subprocess.run([sys.executable, "-c", _CHILD, model, str(threads), mode], env=env,
                           capture_output=True, text=True)
     if proc.returncode != 0:
-        raise SystemExit(f"{mode} run failed:\n{proc.stderr.strip()}")
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise SystemExit(f"bench/auto_check.py: the {mode} Segmenter({model!r}) run failed: {last}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 

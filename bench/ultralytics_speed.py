@@ -163,16 +163,19 @@ def run_ultralytics(ultra_python: str, onnx: Path, size: int, paths: list[Path],
     return json.loads(child.stdout.strip().splitlines()[-1])
 
 
-def agreement(ours: list, theirs: list) -> str:
-    """'ours / theirs, matched' detections over the images (matched: box IoU >= 0.99, same class)."""
+def detections_matched(ours: list, theirs: list) -> str:
+    """'ours / theirs, matched' detections over the images (matched one-to-one: same class, box IoU >= 0.99,
+    as auto's agreement check)."""
     import numpy as np
-    from yolo26_equivalence import match  # bench/yolo26_equivalence.py
+
+    from pixelwise.engine.agreement import match_boxes
 
     n_ours = n_theirs = matched = 0
     for (boxes, classes), (t_boxes, t_classes) in zip(ours, theirs, strict=True):
         t_boxes = np.asarray(t_boxes, np.float32).reshape(-1, 4)
         n_ours, n_theirs = n_ours + len(boxes), n_theirs + len(t_boxes)
-        matched += sum(iou >= 0.99 and classes[i] == t_classes[j] for i, j, iou in match(boxes, t_boxes))
+        matched += len(match_boxes(np.asarray(boxes, np.float32).reshape(-1, 4), np.asarray(classes, np.int64),
+                                   t_boxes, np.asarray(t_classes, np.int64), min_iou=0.99))
     return f"{n_ours} / {n_theirs}, {matched}"
 
 
@@ -194,7 +197,7 @@ def row(label: str, pw_side: dict, ul: dict | None) -> tuple[str, list[str]]:
         notes.append(f"{label}: Ultralytics on OpenVINO failed: {ul['ov_error']}")
     ort, ov = ul.get("ort_ms"), ul.get("ov_ms")
     best = min((t for t in (ort, ov) if t), default=None)
-    agree = agreement(pw_side["found"], ul["ort_found"]) if "ort_found" in ul else "-"
+    agree = detections_matched(pw_side["found"], ul["ort_found"]) if "ort_found" in ul else "-"
     ov_cell = f"{_ms(ov)} ({ul['ov_precision']})" if ov else "-"
     return (f"| {label} | {_ms(ort)} | {ov_cell} | {pw_side['auto_ms']:.1f} ({pw_side['choice']}) | "
             f"{pw_side['ort_ms']:.1f} | {_ratio(pw_side['auto_ms'], ort)} | {_ratio(pw_side['auto_ms'], best)} | "
