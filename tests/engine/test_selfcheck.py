@@ -1,5 +1,7 @@
 """auto's first-use self-check: agreement of results, the race's effect, what is checked and refused."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -92,6 +94,23 @@ def test_a_faster_candidate_is_checked_before_it_is_chosen(rgb_model, tmp_path, 
     assert choice.label == "openvino/fp32" and session.backend == "openvino"
     assert choice.rounds["openvino/fp32"] == 4 and choice.agreement == {"openvino/fp32": 1.0}
     assert choice.check_ms["reference results"] > 0 and choice.check_ms["agreement openvino/fp32"] > 0
+
+
+@needs_openvino
+def test_of_two_winners_the_slower_is_not_checked_and_says_why(rgb_model, tmp_path, monkeypatch):
+    from pixelwise.engine.backends import openvino as ov_backend
+
+    monkeypatch.setattr(ov_backend, "cpu_precisions", lambda: ("fp32", "bf16", "int8"))
+    real_ref, real = auto.open_backend, selfcheck.open_backend
+    monkeypatch.setattr(auto, "open_backend", lambda m, c, b: slowed(real_ref(m, c, b), 0.06))  # the baseline
+    monkeypatch.setattr(selfcheck, "open_backend",  # "bf16": an FP32 session 20 ms slower, still a winner
+                        lambda m, c, b: slowed(real(m, replace(c, precision="fp32"), b), 0.02) if c.precision == "bf16"
+                        else real(m, c, b))
+    cfg, _ = auto_config(tmp_path)
+    _, _, choice = select_backend(rgb_model, SessionConfig(threads=1), cfg)
+    assert choice.label == "openvino/fp32" and choice.rounds["openvino/bf16"] == 5  # two winners: every round ran
+    assert choice.agreement == {"openvino/fp32": 1.0}  # the faster winner agreed: the other needed no check
+    assert choice.rejected["openvino/bf16"].startswith("openvino/fp32 is faster and agrees (")
 
 
 @needs_openvino

@@ -113,10 +113,8 @@ def measure(model: Path, config: SessionConfig, spec: ModelSpec, reference: Back
     best, agree = _first_agreeing(model, [*won, baseline, *rest], sessions, reference, spec, shown, rejected, phases)
     speedup = {k: round(float(np.median(race.ratios(times, baseline, k))), 3) for k in times}
     for k in opened:
-        if k not in won and k not in (best, baseline) and k not in rejected:
-            rejected[k] = (f"{margin:.0%} faster than {baseline} in {race.wins(times, baseline, k, margin)} of "
-                           f"{len(times[k])} paired rounds, "
-                           f"{race.required_wins(rounds)} of {rounds} needed (median {speedup[k]:.2f}x)")
+        if k not in (best, baseline) and k not in rejected:
+            rejected[k] = _why_not(k, best, baseline, k in won, times, speedup, rounds, margin)
     return Measured(best, sessions[best], f"{reference.backend}/{reference.precision}", agree,
                     {k: round(float(np.median(v)), 3) for k, v in times.items()}, speedup,
                     {k: len(v) for k, v in times.items()}, rejected)
@@ -138,6 +136,16 @@ def _open_candidates(model: Path, config: SessionConfig, reference: Backend, can
         except ModelError as exc:
             rejected[label] = str(exc)
     return sessions, rejected
+
+
+def _why_not(label: str, best: str, baseline: str, won: bool, times: dict[str, list[float]],
+             speedup: dict[str, float], rounds: int, margin: float) -> str:
+    """Why a timed path that no check refused was not chosen: a faster winner agreed, or it lost the race."""
+    if won:
+        return f"{best} is faster and agrees ({speedup[best]:.2f}x {baseline}'s speed, this path {speedup[label]:.2f}x)"
+    return (f"{margin:.0%} faster than {baseline} in {race.wins(times, baseline, label, margin)} of "
+            f"{len(times[label])} paired rounds, {race.required_wins(rounds)} of {rounds} needed "
+            f"(median {speedup[label]:.2f}x)")
 
 
 def _runner(session: Backend, blob: np.ndarray) -> Callable[[], object]:
