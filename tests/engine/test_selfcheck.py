@@ -71,6 +71,12 @@ def test_instance_agreement_without_detections_on_one_side_or_both():
     assert agreement(empty, found, "instance") == 0.0 == agreement(found, empty, "instance")
 
 
+def _slow_baseline(monkeypatch, seconds=0.05):
+    """The reference session (opened by auto, the race's baseline) takes ``seconds`` longer per run."""
+    real = auto.open_backend
+    monkeypatch.setattr(auto, "open_backend", lambda m, c, b: slowed(real(m, c, b), seconds))
+
+
 @needs_openvino
 def test_a_slow_candidate_leaves_the_race_after_two_rounds_unchecked(rgb_model, tmp_path, monkeypatch):
     real = selfcheck.open_backend
@@ -87,8 +93,7 @@ def test_a_slow_candidate_leaves_the_race_after_two_rounds_unchecked(rgb_model, 
 
 @needs_openvino
 def test_a_faster_candidate_is_checked_before_it_is_chosen(rgb_model, tmp_path, monkeypatch):
-    real = auto.open_backend
-    monkeypatch.setattr(auto, "open_backend", lambda m, c, b: slowed(real(m, c, b), 0.05))  # the baseline
+    _slow_baseline(monkeypatch)
     cfg, _ = auto_config(tmp_path)
     session, _, choice = select_backend(rgb_model, SessionConfig(threads=1), cfg)
     assert choice.label == "openvino/fp32" and session.backend == "openvino"
@@ -101,8 +106,8 @@ def test_of_two_winners_the_slower_is_not_checked_and_says_why(rgb_model, tmp_pa
     from pixelwise.engine.backends import openvino as ov_backend
 
     monkeypatch.setattr(ov_backend, "cpu_precisions", lambda: ("fp32", "bf16", "int8"))
-    real_ref, real = auto.open_backend, selfcheck.open_backend
-    monkeypatch.setattr(auto, "open_backend", lambda m, c, b: slowed(real_ref(m, c, b), 0.06))  # the baseline
+    _slow_baseline(monkeypatch, 0.06)
+    real = selfcheck.open_backend
     monkeypatch.setattr(selfcheck, "open_backend",  # "bf16": an FP32 session 20 ms slower, still a winner
                         lambda m, c, b: slowed(real(m, replace(c, precision="fp32"), b), 0.02) if c.precision == "bf16"
                         else real(m, c, b))
@@ -119,8 +124,7 @@ def test_an_instance_model_s_winner_must_find_the_same_detections(tmp_path, monk
 
     dets = [(20, 20, 16, 16, 0, 0.9), (44, 40, 12, 20, 1, 0.8)]
     model = make_yolo_onnx(tmp_path / "dets.onnx", ("car", "person"), dets)
-    real = auto.open_backend
-    monkeypatch.setattr(auto, "open_backend", lambda m, c, b: slowed(real(m, c, b), 0.05))  # OpenVINO wins the race
+    _slow_baseline(monkeypatch)  # OpenVINO wins the race
     cfg, _ = auto_config(tmp_path)
     session, spec, choice = select_backend(model, SessionConfig(threads=1), cfg)
     assert spec.adapter == "yolo_seg" and choice.label == "openvino/fp32" == f"{session.backend}/{session.precision}"
@@ -138,8 +142,7 @@ def test_an_instance_model_s_winner_must_find_the_same_detections(tmp_path, monk
 @needs_openvino
 def test_a_candidate_that_disagrees_is_rejected(rgb_model, tmp_path, monkeypatch):
     monkeypatch.setattr(selfcheck, "MIN_PIXEL_AGREEMENT", 1.01)  # nothing can agree this well
-    real = auto.open_backend
-    monkeypatch.setattr(auto, "open_backend", lambda m, c, b: slowed(real(m, c, b), 0.05))  # OpenVINO wins the race
+    _slow_baseline(monkeypatch)  # OpenVINO wins the race
     cfg, _ = auto_config(tmp_path)
     session, _, choice = select_backend(rgb_model, SessionConfig(threads=1), cfg)
     assert choice.label == "onnxruntime/fp32" and session.backend == "onnxruntime"
