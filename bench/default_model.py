@@ -79,15 +79,24 @@ def main() -> None:
 def print_folds_and_sizes(names: list[str]) -> None:
     from pixelwise.registry import resolve_model
 
-    print("| model | file MB | fold A (score on 0001TP) | fold B (score on 0006R0) |")
-    print("| --- | --- | --- | --- |")
+    print("| model | file MB | fold A (score on 0001TP) | fold B (score on 0006R0) | val in its training data |")
+    print("| --- | --- | --- | --- | --- |")
     for name in names:
         path = resolve_model(name)
         seg = pw.Segmenter(name, threads=1)
         folds = (seg.spec.provenance or {}).get("folds") or {}
-        cells = [f"{folds[k]['miou']:.2f}" if k in folds else "not recorded" for k in ("a", "b")]
-        print(f"| {name} | {path.stat().st_size / 1e6:.2f} | {cells[0]} | {cells[1]} |")
+        cells = [_fold_cell(folds[k]) if k in folds else "not recorded" for k in ("a", "b")]
+        seen = "yes (val flatters it)" if ((seg.spec.provenance or {}).get("train") or {}).get("train_on_val") else "no"
+        print(f"| {name} | {path.stat().st_size / 1e6:.2f} | {cells[0]} | {cells[1]} | {seen} |")
     print()
+
+
+def _fold_cell(fold: dict) -> str:
+    """``43.52`` or ``43.52 (epoch 30 of 60)`` when the fold run was stopped mid-schedule."""
+    cell = f"{fold['miou']:.2f}"
+    if fold.get("epoch") and fold.get("of") and fold["epoch"] != fold["of"]:
+        cell += f" (epoch {fold['epoch']} of {fold['of']})"
+    return cell
 
 
 if __name__ == "__main__":

@@ -40,8 +40,13 @@ def test_people_mix_repeats_the_voc_photos_only(tmp_path: Path) -> None:
     path = _load("make_people_mix").write_mix(tmp_path, voc_repeat=3)
     cfg = yaml.safe_load(path.read_text())
     lines = Path(cfg["train"]).read_text().splitlines()
-    base = (SHARED / "datasets" / "people" / "train.txt").read_text().splitlines()
+    base = [ln for ln in (SHARED / "datasets" / "people" / "train.txt").read_text().splitlines() if ln.strip()]
     voc = [ln for ln in base if ln.startswith("voc/")]
     assert len(lines) == len(base) + 2 * len(voc)
     assert sum(ln.startswith("ccp/") for ln in lines) == sum(ln.startswith("ccp/") for ln in base)
     assert Path(cfg["val"]) == (SHARED / "datasets" / "people" / "val.txt").resolve()
+
+
+def test_people_mix_refuses_a_repeat_below_one(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="1 or more"):
+        _load("make_people_mix").write_mix(tmp_path, voc_repeat=0)

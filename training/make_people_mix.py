@@ -19,6 +19,8 @@ REPO = Path(__file__).resolve().parent.parent
 def write_mix(out: Path, voc_repeat: int, base_yaml: Path = REPO / "configs" / "people.yaml") -> Path:
     import yaml
 
+    if voc_repeat < 1:
+        raise SystemExit(f"--voc-repeat must be 1 or more, got {voc_repeat}")
     base = yaml.safe_load(base_yaml.read_text())
     root = (base_yaml.parent / base["root"]).resolve()
     lines = [ln for ln in (root / base["train"]).read_text().splitlines() if ln.strip()]

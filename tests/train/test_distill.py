@@ -115,7 +115,14 @@ def test_augment_views_draws_as_augment_pair_and_keeps_the_clean_crop() -> None:
         img_v, lab_v, clean = augment_views(image, label, cfg, 255, np.random.default_rng(seed))
         assert np.array_equal(img_a, img_v) and np.array_equal(lab_a, lab_v)
         assert clean.shape == img_v.shape and clean.dtype == np.uint8
-        assert set(np.unique(clean)) <= set(np.unique(image)) | {0}  # geometry only: no new colours from jitter
+    flat = np.full((60, 80, 3), (90, 140, 200), np.uint8)  # one colour: geometry alone keeps it (or pads 0)
+    changed = 0
+    for seed in range(5):
+        img, _, clean = augment_views(flat, label, cfg, 255, np.random.default_rng(seed))
+        colours = {tuple(c) for c in clean.reshape(-1, 3)}
+        assert colours <= {(90, 140, 200), (0, 0, 0)}
+        changed += int(not np.array_equal(img, clean))
+    assert changed >= 4  # the student's view is the photometrically changed one
 
 
 def test_feature_distillation_on_a_multiclass_dataset_trains_resumes_and_never_ships(tmp_path) -> None:
@@ -134,8 +141,34 @@ def test_feature_distillation_on_a_multiclass_dataset_trains_resumes_and_never_s
     assert state["distiller"]["project.weight"].shape == (256, TINY_NET["c3"], 1, 1)
     with safe_open(str(tmp_path / "run" / "last.safetensors"), "pt") as f:
         assert not any("project" in k for k in f.keys())  # the projection is training-only
+    first = state["distiller"]["project.weight"].clone()
     resumed = train(TrainConfig(**{**cfg.__dict__, "epochs": 2, "resume": True}), progress=False)
     assert [r["epoch"] for r in resumed["rows"]] == [1, 2]
+    after = torch.load(tmp_path / "run" / "last.pt", weights_only=False)["distiller"]["project.weight"]
+    moved = (after - first).abs().max().item()
+    assert 0 < moved < 0.1 * first.abs().max().item() + 0.05  # epoch 2 went on from epoch 1's projection
+    with pytest.raises(InputError, match="--distill features"):
+        train(TrainConfig(**{**cfg.__dict__, "epochs": 3, "resume": True, "teacher": None, "distill": "person"}),
+              progress=False)
+
+
+def test_the_feature_term_reaches_the_loss(tmp_path) -> None:
+    pytest.importorskip("ai_edge_litert", reason="the train extra (ai-edge-litert) is not installed")
+    if not TEACHER.is_file():
+        pytest.skip(f"teacher not found under {SHARED}")
+    make_mask_dataset(tmp_path / "ds", n=4)
+    losses = []
+    for weight in (0.0, 1.0):
+        cfg = TrainConfig(data=tmp_path / "ds" / "dataset.yaml", out=tmp_path / f"run{weight}", epochs=1, batch=2,
+                          crop_hw=(32, 32), threads=1, net=TINY_NET, teacher=TEACHER, distill="features",
+                          distill_weight=weight, max_batches=2)
+        losses.append(train(cfg, progress=False)["rows"][0]["loss"])
+    assert losses[1] > losses[0] + 0.05  # same seed and batches: the difference is the cosine term
+
+
+def test_features_without_a_teacher_is_refused(tmp_path) -> None:
+    with pytest.raises(InputError, match="needs --teacher"):
+        TrainConfig(data=tmp_path, out=tmp_path, distill="features")
 
 
 def test_an_unknown_distill_mode_is_refused(tmp_path) -> None:

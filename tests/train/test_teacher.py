@@ -56,5 +56,7 @@ def test_teacher_features_are_the_aspp_grid_and_follow_the_image() -> None:
     a, b = feats.astype(np.float32), flipped[:, ::-1]  # mirrored features of the mirrored image
     cos = (a * b).sum(-1) / (np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1) + 1e-6)
     assert np.median(cos) > 0.8
-    with pytest.raises(ValueError, match="features=True"):
+    from pixelwise.errors import InputError
+
+    with pytest.raises(InputError, match="features=True"):
         Teacher(TEACHER, threads=1).features(image)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
+from ..train.choices import DISTILL_MODES, PHOTOMETRIC_LEVELS
 from .options import float_pair, hw
 
 NETS = {
@@ -28,12 +29,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     p.add_argument("--val-every", type=int, default=1, help="validate every N epochs")
-    p.add_argument("--augment", choices=("basic", "strong"), default="basic",
+    p.add_argument("--augment", choices=PHOTOMETRIC_LEVELS, default="basic",
                    help="photometric augmentation: basic (+-30%% colour jitter) or strong (gamma, white balance, "
                         "hue, low light, blur, noise, JPEG, small rotation)")
     p.add_argument("--teacher", type=Path, default=None, metavar="TFLITE",
                    help="a DeepLab VOC TFLite teacher to distil from (see --distill)")
-    p.add_argument("--distill", choices=("person", "features"), default="person",
+    p.add_argument("--distill", choices=DISTILL_MODES, default="person",
                    help="with --teacher: person = its soft person targets (a two-class dataset); features = its "
                         "pre-trained features, learnt by the student's deepest layer (any dataset)")
     p.add_argument("--distill-weight", type=float, default=0.5, help="weight of the teacher's term (with --teacher)")

@@ -19,7 +19,7 @@ __all__ = [
     "photometric", "strong_photometric", "augment_triple", "augment_views", "SOFT_PAD",
 ]
 
-PHOTOMETRIC_LEVELS = ("basic", "strong")
+from .choices import PHOTOMETRIC_LEVELS
 
 
 @dataclass(frozen=True)

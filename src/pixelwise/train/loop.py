@@ -17,7 +17,7 @@ import json
 import platform
 import sys
 import time
-from collections.abc import Callable
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,13 +33,12 @@ from ..io.image import atomic_write_bytes
 from ..spec import IMAGENET_MEAN, IMAGENET_STD
 from .augment import AugmentConfig
 from .checkpoint import build_from_weights, load_state, save_state, save_weights
-from .dataset import SplitArrays, batches, load_split
+from .choices import DISTILL_MODES
+from .dataset import FeatureFn, SplitArrays, batches, load_split
 from .losses import class_weights, distillation_loss, segmentation_loss
 from .nets.pwnet import PWNet, PWNetConfig
 
-__all__ = ["TrainConfig", "train", "DISTILL_MODES"]
-
-DISTILL_MODES = ("person", "features")
+__all__ = ["TrainConfig", "train"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +72,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.distill not in DISTILL_MODES:
             raise InputError(f"distill must be one of {', '.join(DISTILL_MODES)}, got {self.distill!r}")
+        if self.distill == "features" and self.teacher is None:
+            raise InputError("--distill features needs --teacher TEACHER.tflite")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -169,7 +170,7 @@ def teacher_targets(cfg: TrainConfig, ds: DatasetConfig, data: SplitArrays) -> t
 
 def _feature_distillation(
     cfg: TrainConfig, model: PWNet
-) -> tuple[torch.nn.Module | None, Callable[[np.ndarray], np.ndarray] | None, list[torch.Tensor]]:
+) -> tuple[torch.nn.Module | None, FeatureFn | None, list[torch.Tensor]]:
     """With ``--distill features``: the training-only projection, the teacher's feature function
     (run in the batch thread) and a one-item list the student's 1/16 features land in."""
     if cfg.teacher is None or cfg.distill != "features":
@@ -185,6 +186,25 @@ def _feature_distillation(
 
     model.stage3.register_forward_hook(keep)
     return FeatureDistiller(model.config.c3, FEATURE_CHANNELS), teacher.features, deep
+
+
+def _resume(cfg: TrainConfig, model: PWNet, ema: torch.nn.Module, opt: torch.optim.Optimizer,
+            distiller: torch.nn.Module | None) -> tuple[int, float, list[dict[str, Any]], float]:
+    """Load ``last.pt`` into the parts; returns (epoch, best, rows, elapsed)."""
+    path = cfg.out / "last.pt"
+    state = load_state(path)
+    saved = state.get("config") or {}
+    was = "features" if saved.get("teacher") and saved.get("distill") == "features" else None
+    now = "features" if distiller is not None else None
+    if was != now:
+        raise InputError(f"{path}: trained {'with' if was else 'without'} --distill features; resume with the "
+                         "same --teacher/--distill or start a new --out")
+    model.load_state_dict(state["model"])
+    ema.load_state_dict(state["ema"])
+    opt.load_state_dict(state["optimizer"])
+    if distiller is not None:
+        distiller.load_state_dict(state["distiller"])
+    return state["epoch"], state["best"], state["rows"], state["elapsed"]
 
 
 def _build_model(cfg: TrainConfig, ds: DatasetConfig) -> tuple[PWNet, dict[str, Any]]:
@@ -231,13 +251,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     start_epoch, best, elapsed = 0, -1.0, 0.0
     if cfg.resume and (cfg.out / "last.pt").is_file():
-        state = load_state(cfg.out / "last.pt")
-        model.load_state_dict(state["model"])
-        ema.load_state_dict(state["ema"])
-        opt.load_state_dict(state["optimizer"])
-        if distiller is not None and "distiller" in state:
-            distiller.load_state_dict(state["distiller"])
-        start_epoch, best, rows, elapsed = state["epoch"], state["best"], state["rows"], state["elapsed"]
+        start_epoch, best, rows, elapsed = _resume(cfg, model, ema, opt, distiller)
     meta_base = {
         "classes": list(ds.classes),
         "colours": [list(c) for c in ds.colours],
@@ -252,28 +266,27 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
         t0 = time.perf_counter()
         model.train()
         losses = []
-        it = batches(train_data, cfg.batch, aug, ignore, cfg.seed, epoch, teacher_features)
-        bar = tqdm(it, total=per_epoch, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress,
-                   leave=False, file=sys.stderr, dynamic_ncols=True)
-        for i, (xb, yb, *sb) in enumerate(bar):
-            if i >= per_epoch:
-                break
-            step = epoch * per_epoch + i
-            for group in opt.param_groups:
-                group["lr"] = _lr_at(cfg, step, total, per_epoch)
-            logits, aux = model(_to_tensor(xb))
-            loss = segmentation_loss(logits, torch.from_numpy(yb).long(), weight, ignore, aux, cfg.aux_weight)
-            if sb and distiller is not None:
-                loss = loss + cfg.distill_weight * distiller(deep[0], sb[0])
-            elif sb:
-                loss = loss + cfg.distill_weight * distillation_loss(logits, torch.from_numpy(sb[0]), positive)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            ema.update_parameters(model)
-            losses.append(loss.item())
-            bar.set_postfix(loss=f"{np.mean(losses):.3f}")
-        bar.close()
+        with closing(batches(train_data, cfg.batch, aug, ignore, cfg.seed, epoch, teacher_features)) as it:
+            bar = tqdm(it, total=per_epoch, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress,
+                       leave=False, file=sys.stderr, dynamic_ncols=True)
+            for i, (xb, yb, *sb) in enumerate(bar):
+                if i >= per_epoch:
+                    break
+                for group in opt.param_groups:
+                    group["lr"] = _lr_at(cfg, epoch * per_epoch + i, total, per_epoch)
+                logits, aux = model(_to_tensor(xb))
+                loss = segmentation_loss(logits, torch.from_numpy(yb).long(), weight, ignore, aux, cfg.aux_weight)
+                if sb and distiller is not None:
+                    loss = loss + cfg.distill_weight * distiller(deep[0], sb[0])
+                elif sb:
+                    loss = loss + cfg.distill_weight * distillation_loss(logits, torch.from_numpy(sb[0]), positive)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                ema.update_parameters(model)
+                losses.append(loss.item())
+                bar.set_postfix(loss=f"{np.mean(losses):.3f}")
+            bar.close()
         row: dict[str, Any] = {"epoch": epoch + 1, "lr": opt.param_groups[0]["lr"], "loss": float(np.mean(losses))}
         last = epoch + 1 == cfg.epochs
         if (epoch + 1) % cfg.val_every == 0 or last:

@@ -11,6 +11,7 @@ pre-training a from-scratch student cannot have) for feature distillation on any
 
 from __future__ import annotations
 
+import threading
 import warnings
 from pathlib import Path
 
@@ -27,6 +28,11 @@ FEATURE_TENSOR = "concat_projection/Relu"  # the ASPP projection, (1, 33, 33, 25
 FEATURE_CHANNELS = 256
 
 
+def _scaled(image: np.ndarray) -> np.ndarray:
+    """uint8 RGB to the teacher's input range [-1, 1], float32."""
+    return image.astype(np.float32) / 127.5 - 1
+
+
 class Teacher:
     """``Teacher(path)(image_rgb) -> (H, W) float32`` probability of the VOC class (person)."""
 
@@ -38,13 +44,15 @@ class Teacher:
         if not Path(path).is_file():
             raise InputError(f"{path}: no such teacher model")
         with warnings.catch_warnings():  # keeping intermediate tensors is what feature distillation needs
-            warnings.simplefilter("ignore", UserWarning)
+            warnings.filterwarnings("ignore", message=".*experimental_preserve_all_tensors", category=UserWarning)
             self.interpreter = Interpreter(model_path=str(path), num_threads=threads,
                                            experimental_preserve_all_tensors=features)
         self.interpreter.allocate_tensors()
         self.input = self.interpreter.get_input_details()[0]["index"]
         self.output = self.interpreter.get_output_details()[0]["index"]
         self.class_id = class_id
+        self.path = Path(path)
+        self.lock = threading.Lock()  # one interpreter: one invocation at a time
         self.feature = -1
         if features:
             found = [d["index"] for d in self.interpreter.get_tensor_details() if d["name"] == FEATURE_TENSOR]
@@ -60,21 +68,23 @@ class Teacher:
         resize of the image (a student's feature map of another size is a resize away).
         """
         if self.feature < 0:
-            raise ValueError("construct the Teacher with features=True")
-        canvas = cv2.resize(image, (SIDE, SIDE), interpolation=cv2.INTER_AREA).astype(np.float32) / 127.5 - 1
-        self.interpreter.set_tensor(self.input, canvas[None])
-        self.interpreter.invoke()
-        return self.interpreter.get_tensor(self.feature)[0].astype(np.float16)
+            raise InputError(f"{self.path}: Teacher.features() needs Teacher(path, features=True)")
+        canvas = _scaled(cv2.resize(image, (SIDE, SIDE), interpolation=cv2.INTER_AREA))
+        with self.lock:
+            self.interpreter.set_tensor(self.input, canvas[None])
+            self.interpreter.invoke()
+            return self.interpreter.get_tensor(self.feature)[0].astype(np.float16)
 
     def __call__(self, image: np.ndarray) -> np.ndarray:
         h, w = image.shape[:2]
         scale = SIDE / max(h, w)
         nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
         canvas = np.zeros((SIDE, SIDE, 3), np.float32)
-        canvas[:nh, :nw] = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA).astype(np.float32) / 127.5 - 1
-        self.interpreter.set_tensor(self.input, canvas[None])
-        self.interpreter.invoke()
-        logits = self.interpreter.get_tensor(self.output)[0, :nh, :nw].astype(np.float32)
+        canvas[:nh, :nw] = _scaled(cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA))
+        with self.lock:
+            self.interpreter.set_tensor(self.input, canvas[None])
+            self.interpreter.invoke()
+            logits = self.interpreter.get_tensor(self.output)[0, :nh, :nw].astype(np.float32)
         logits = cv2.resize(logits, (w, h), interpolation=cv2.INTER_LINEAR)
         logits -= logits.max(axis=2, keepdims=True)
         prob = np.exp(logits)

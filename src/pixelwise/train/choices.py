@@ -1,0 +1,11 @@
+"""The named choices of ``pixelwise train`` (no heavy imports: the CLI's help reads them)."""
+
+from __future__ import annotations
+
+__all__ = ["PHOTOMETRIC_LEVELS", "DISTILL_MODES"]
+
+# --augment: "basic" (+-30% colour jitter) or "strong" (new streets and light; train/augment.py)
+PHOTOMETRIC_LEVELS = ("basic", "strong")
+# --distill, with --teacher: "person" = its soft person probability (a two-class dataset),
+# "features" = its pre-trained features, learnt by the student's deepest layer (train/distill.py)
+DISTILL_MODES = ("person", "features")
