@@ -2,9 +2,9 @@
 
 The signature and metadata are read with ONNX Runtime (OpenCV does not expose them);
 ``run`` is serialised with a lock because an OpenCV ``Net`` is not thread-safe.
-OpenCV DNN runs FP32 files only: on a quantized (INT8 QDQ) file it loses accuracy
-(the default model: val mIoU 59.50 vs 69.48 with ONNX Runtime), so it refuses one
-unless forced.
+OpenCV DNN runs quantized (INT8 QDQ) files with its own arithmetic, which can lose
+accuracy (one PWNet INT8 file: val mIoU 59.50 vs 69.48 with ONNX Runtime; the current
+default INT8 file keeps 75.80 vs 75.79), so it refuses one unless forced.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from .onnxruntime import OnnxSession
 
 __all__ = ["OpenCVSession", "INT8_LOSS", "version"]
 
-INT8_LOSS = ("OpenCV DNN runs INT8 (QDQ) models with a different quantized arithmetic that loses accuracy "
-             "(the default model: val mIoU 59.50 vs 69.48 with ONNX Runtime)")
+INT8_LOSS = ("OpenCV DNN runs INT8 (QDQ) models with a different quantized arithmetic that can lose accuracy "
+             "(a PWNet INT8 file: val mIoU 59.50 vs 69.48 with ONNX Runtime; measure yours with "
+             "'pixelwise val --backend opencv --force')")
 
 
 def version() -> str:
