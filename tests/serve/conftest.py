@@ -93,3 +93,31 @@ def person_photo_png() -> bytes:
     buf = io.BytesIO()
     Image.fromarray(img).save(buf, "PNG")
     return buf.getvalue()
+
+
+def served_url(proc, stderr_log=None) -> str:
+    """The ``http://127.0.0.1:PORT`` that ``pixelwise serve --port 0`` prints once its socket is bound."""
+    line = proc.stdout.readline()
+    if "http://127.0.0.1:" not in line:
+        if stderr_log is not None:
+            stderr_log.seek(0)
+            err = stderr_log.read().decode(errors="replace")[-500:]
+        else:
+            err = proc.stderr.read() if proc.poll() is not None else ""
+        raise AssertionError(f"no address printed: {line!r}; stderr: {err}")
+    return "http://" + line.split("http://", 1)[1].split("/", 1)[0]
+
+
+def wait_ready(url: str, proc, timeout_s: float = 60.0) -> str:
+    """Poll ``/readyz`` until it answers 200 (the server process must stay alive meanwhile)."""
+    import httpx
+
+    deadline = time.time() + timeout_s
+    while True:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
+                return url
+        except httpx.HTTPError:  # still starting
+            pass
+        assert proc.poll() is None and time.time() < deadline, "pixelwise serve did not become ready"
+        time.sleep(0.1)

@@ -3,12 +3,12 @@
 import socket
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
 
 from tests.conftest import run_cli_in_process as run_cli  # refused before serving: no process needed
+from tests.serve.conftest import served_url, wait_ready
 
 
 def _one_line_error(result) -> str:
@@ -68,20 +68,10 @@ def test_models_are_loaded_at_start_so_a_deleted_file_is_still_served(tmp_path, 
 
 
 def _check_deleted_model_is_served(proc, rgb_model) -> None:
-    line = proc.stdout.readline()  # printed once the socket is bound: the real port
-    assert "http://127.0.0.1:" in line, (line, proc.stderr.read() if proc.poll() is not None else "")
-    url = line.split("http://", 1)[1].split("/", 1)[0]
+    url = served_url(proc)  # printed once the socket is bound: the real port
     rgb_model.unlink()
-    deadline = time.time() + 60
-    while True:
-        try:
-            if httpx.get(f"http://{url}/readyz", timeout=5).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert time.time() < deadline, "server did not become ready"
-        time.sleep(0.1)
-    r = httpx.post(f"http://{url}/v1/segment?model=rgb", content=b"\x89PNG", headers={"Content-Type": "image/png"},
+    wait_ready(url, proc)
+    r = httpx.post(f"{url}/v1/segment?model=rgb", content=b"\x89PNG", headers={"Content-Type": "image/png"},
                    timeout=60)
     assert r.status_code == 415, r.text  # the model is there (loaded at start); the body is not an image
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
-import time
 
 import httpx
 import numpy as np
@@ -16,6 +15,7 @@ from pixelwise.cli.serve_cmd import parse_things
 from pixelwise.errors import InputError
 from tests.builders import make_yolo_onnx
 from tests.conftest import run_cli_in_process as run_cli  # refused before serving: no process needed
+from tests.serve.conftest import served_url, wait_ready
 
 
 def _scene_png() -> bytes:
@@ -28,18 +28,7 @@ def _scene_png() -> bytes:
 
 
 def _wait_ready(proc: subprocess.Popen) -> str:
-    line = proc.stdout.readline()
-    assert "http://127.0.0.1:" in line, (line, proc.stderr.read() if proc.poll() is not None else "")
-    url = "http://" + line.split("http://", 1)[1].split("/", 1)[0]
-    deadline = time.time() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
-                return url
-        except httpx.TransportError:  # still starting
-            pass
-        assert time.time() < deadline, "server did not become ready"
-        time.sleep(0.1)
+    return wait_ready(served_url(proc), proc)
 
 
 def test_served_model_with_things_answers_with_their_objects(rgb_model, tmp_path):

@@ -13,7 +13,6 @@ import io
 import subprocess
 import sys
 import tempfile
-import time
 
 import httpx
 import numpy as np
@@ -23,6 +22,7 @@ from PIL import Image
 import pixelwise as pw
 from pixelwise.ops.masks import decode_rle
 from tests.conftest import SHARED
+from tests.serve.conftest import served_url, wait_ready
 
 YOLO26 = SHARED / "models" / "yolo26"
 IMAGE = SHARED / "datasets" / "camvid" / "val" / "0016E5_07959.png"  # objects for both instance exports
@@ -32,19 +32,7 @@ EXPORTS = {"seg": "yolo26n-seg-camvid-320.onnx", "e2e": "yolo26n-seg-e2e-camvid-
 
 def _ready_url(proc: subprocess.Popen, log) -> str:
     """The address ``pixelwise serve --port 0`` prints, once ``/readyz`` answers 200."""
-    line = proc.stdout.readline()
-    log.seek(0)
-    assert "http://127.0.0.1:" in line, (line, log.read().decode()[-500:])
-    url = "http://" + line.split("http://", 1)[1].split("/", 1)[0]
-    deadline = time.time() + 120
-    while True:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
-                return url
-        except httpx.TransportError:  # still starting
-            pass
-        assert proc.poll() is None and time.time() < deadline, "pixelwise serve did not become ready"
-        time.sleep(0.1)
+    return wait_ready(served_url(proc, log), proc, timeout_s=120)
 
 
 @pytest.fixture(scope="module")
