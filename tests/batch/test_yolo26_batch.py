@@ -25,7 +25,7 @@ VAL = SHARED / "datasets" / "camvid" / "val"
 @pytest.mark.parametrize("name", ["yolo26n-seg-camvid-320.onnx", "yolo26n-seg-e2e-camvid-320.onnx"])
 def test_batch_on_an_instance_export_records_the_in_process_objects(cli, tmp_path, name):
     model = YOLO26 / name
-    images = sorted(VAL.glob("*.png"))[:3] if VAL.is_dir() else []
+    images = [p.resolve() for p in sorted(VAL.glob("*.png"))[:3]] if VAL.is_dir() else []  # batch keys resolved paths
     if not model.is_file() or len(images) < 3:
         pytest.skip(f"{model} or CamVid val not found (../shared; CI has it)")
     (tmp_path / "list.txt").write_text("".join(f"{p}\n" for p in images))
