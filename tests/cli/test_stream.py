@@ -98,21 +98,25 @@ def test_a_stop_signal_finalises_the_output_and_exits_0(rgb_model, tmp_path, sig
     assert len(read_video(tmp_path / "out.mp4")) == n
 
 
+def _first_frame(port: int, timeout_s: float = 60.0) -> bytes:
+    """The first JPEG ``stream --serve`` answers at /frame.jpg (retrying while it starts)."""
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/frame.jpg", timeout=5) as resp:
+                assert resp.headers["Content-Type"] == "image/jpeg"
+                return resp.read()
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"no frame from http://127.0.0.1:{port}/frame.jpg within {timeout_s:g} s")
+
+
 def test_live_view_serves_jpeg_frames(rgb_model, tmp_path):
     src = write_video(tmp_path / "long.avi", 3000, hw=(32, 48))
     port = _free_port()
     proc = _start(rgb_model, src, "--serve", f"127.0.0.1:{port}")
     try:
-        body = None
-        deadline = time.time() + 60
-        while time.time() < deadline and body is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/frame.jpg", timeout=5) as resp:
-                    assert resp.headers["Content-Type"] == "image/jpeg"
-                    body = resp.read()
-            except OSError:
-                time.sleep(0.2)
-        assert body is not None
+        body = _first_frame(port)
         img = cv2.imdecode(np.frombuffer(body, np.uint8), cv2.IMREAD_COLOR)
         assert img.shape == (32, 48, 3)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as resp:
@@ -324,15 +328,7 @@ def test_served_frames_carry_the_effect(person_model, tmp_path):
     proc = _start(person_model, tmp_path / "long.avi", "--serve", f"127.0.0.1:{port}", "--replace-background",
                   "0,0,255")
     try:
-        body = None
-        deadline = time.time() + 60
-        while time.time() < deadline and body is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/frame.jpg", timeout=5) as resp:
-                    body = resp.read()
-            except OSError:
-                time.sleep(0.2)
-        assert body is not None
+        body = _first_frame(port)
     finally:
         out, err = _finish(proc)
     assert proc.returncode == 0, err
