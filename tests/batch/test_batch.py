@@ -63,7 +63,7 @@ def test_batch_writes_masks_and_index_and_resumes(tmp_path, rgb_model):
     index = read_index(out)
     assert len(index) == 10
     rec = index[str(tmp_path / "imgs" / "img0001.png")]
-    assert rec["status"] == "ok" and rec["classes_present"] == ["green"] and rec["areas"]["green"] == 48 * 64
+    assert rec["status"] == "ok" and rec["classes_present"] == ["green"] and rec["areas"]["green"]["pixels"] == 48 * 64
     assert (np.asarray(Image.open(out / rec["mask"])) == 1).all() and (out / rec["overlay"]).is_file()
     assert (out / "index.parquet").is_file()
     again = run_batch(tmp_path / "imgs", cfg(out, rgb_model))

@@ -8,7 +8,6 @@ batch run is checked against Ultralytics' own class maps in tests/adapters/test_
 from __future__ import annotations
 
 import json
-from collections import Counter
 
 import numpy as np
 import pytest
@@ -39,10 +38,10 @@ def test_batch_on_an_instance_export_records_the_in_process_objects(cli, tmp_pat
     for path in images:
         rec, ours = records[str(path)], seg(path)
         assert rec["status"] == "ok" and (rec["height"], rec["width"]) == (360, 480)
-        assert rec["instances"] == dict(Counter(ours.names[c] for c in ours.instances.class_ids))
-        assert rec["areas"] == {k: v["pixels"] for k, v in ours.areas().items()}
-        assert rec["classes_present"] == ours.classes_present()
+        doc = ours.to_dict(masks="none")  # the one JSON schema of a Result (DECISIONS 8), masks in the PNG
+        del doc["source"], doc["timings_ms"]
+        assert {k: rec[k] for k in doc} == doc and set(rec["timings_ms"]) == set(ours.timings_ms)
         mask = np.asarray(Image.open(tmp_path / "out" / rec["mask"]))
         assert (mask == ours.semantic).all()
-    assert sum(sum(d["instances"].values()) for d in records.values()) > 0  # objects found, not only empty maps
+    assert sum(len(d["instances"]) for d in records.values()) > 0  # objects found, not only empty maps
 

@@ -98,7 +98,7 @@ def write_table(out: Path) -> Path | None:
         return None
     flat = [{**{k: v for k, v in r.items() if k not in ("areas", "instances", "timings_ms", "classes_present")},
              "classes_present": r.get("classes_present", []),
-             "areas_json": json.dumps(r.get("areas", {})), "instances_json": json.dumps(r.get("instances", {})),
+             "areas_json": json.dumps(r.get("areas", {})), "instances_json": json.dumps(r.get("instances", [])),
              "timings_json": json.dumps(r.get("timings_ms", {}))} for r in rows]
     buf = io.BytesIO()
     pq.write_table(pa.Table.from_pylist(flat), buf)

@@ -60,10 +60,7 @@ class Worker:
             image = read_image(source, self.seg.max_pixels, self.seg.timeout)
             res = self.seg.predict_array(image, source)
             mask = write_mask(mask_path(self.out, source), res)
-            record.update(mask=str(mask.relative_to(self.out)), mask_bytes=mask.stat().st_size,
-                          height=res.hw[0], width=res.hw[1], classes_present=res.classes_present(),
-                          areas={k: v["pixels"] for k, v in res.areas().items()},
-                          instances=_counts(res), timings_ms={k: round(v, 3) for k, v in res.timings_ms.items()})
+            record.update(_result_fields(res), mask=str(mask.relative_to(self.out)), mask_bytes=mask.stat().st_size)
             if self.config.overlay:
                 ov = write_image(self.out / "overlays" / f"{Path(mask).stem}.jpg", res.plot(alpha=self.config.alpha))
                 record["overlay"] = str(ov.relative_to(self.out))
@@ -96,9 +93,8 @@ def _write_panoptic(res, out: Path, key: str) -> dict[str, str]:
     return {"panoptic": str(png.relative_to(out)), "panoptic_json": str(doc.relative_to(out))}
 
 
-def _counts(res) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for cid in res.instances.class_ids:
-        name = res.names[cid]
-        counts[name] = counts.get(name, 0) + 1
-    return counts
+def _result_fields(res) -> dict[str, Any]:
+    """The Result's one JSON schema (``Result.to_dict``), masks left to the mask PNG; ``path`` keys the record."""
+    fields = res.to_dict(masks="none")
+    del fields["source"]
+    return fields
