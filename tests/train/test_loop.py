@@ -2,6 +2,7 @@
 
 import csv
 import json
+import math
 
 import numpy as np
 import pytest
@@ -101,3 +102,13 @@ def test_unknown_augmentation_level_is_refused() -> None:
 
     with pytest.raises(ValueError, match="augmentation level"):
         AugmentConfig(level="extreme")
+
+
+def test_ohem_loss_trains_and_is_recorded_with_the_weights(tmp_path) -> None:
+    from pixelwise.errors import InputError
+
+    summary = train(_cfg(tmp_path, epochs=1, loss="ohem"), progress=False)
+    _, _, meta = load_weights(tmp_path / "run" / "last.safetensors")
+    assert meta["train"]["loss"] == "ohem" and math.isfinite(summary["best_val_miou"])
+    with pytest.raises(InputError, match="loss must be one of ce, ohem"):
+        _cfg(tmp_path, loss="focal")

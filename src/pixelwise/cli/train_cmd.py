@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
-from ..train.choices import DISTILL_MODES, PHOTOMETRIC_LEVELS
+from ..train.choices import DISTILL_MODES, LOSSES, PHOTOMETRIC_LEVELS
 from .options import float_pair, hw
 
 NETS = {
@@ -38,6 +38,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="with --teacher: person = its soft person targets (a two-class dataset); features = its "
                         "pre-trained features, learnt by the student's deepest layer (any dataset)")
     p.add_argument("--distill-weight", type=float, default=0.5, help="weight of the teacher's term (with --teacher)")
+    p.add_argument("--loss", choices=LOSSES, default="ce",
+                   help="ce = class-weighted cross-entropy; ohem = the same over the hard pixels only (p < 0.7 "
+                        "for the true class, never fewer than 1/16 of the labelled pixels): more weight on thin classes")
     p.add_argument("--net", choices=sorted(NETS), default="default", help="network size")
     p.add_argument("--from", dest="init", default=None,
                    help="start from weights: a .safetensors file or 'default' (fine-tuning)")
@@ -71,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         scale_range=args.scale, lr=args.lr, seed=args.seed, threads=args.threads, val_every=args.val_every,
         init=_resolve_init(args.init), resume=args.resume, train_on_val=args.train_on_val,
         max_batches=args.max_batches, net=NETS[args.net], augment=args.augment, teacher=args.teacher,
-        distill=args.distill, distill_weight=args.distill_weight, skip_bad=args.skip_bad,
+        distill=args.distill, distill_weight=args.distill_weight, loss=args.loss, skip_bad=args.skip_bad,
         command="pixelwise " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
     )
     summary = train(cfg)

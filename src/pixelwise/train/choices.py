@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["PHOTOMETRIC_LEVELS", "DISTILL_MODES"]
+__all__ = ["PHOTOMETRIC_LEVELS", "DISTILL_MODES", "LOSSES"]
 
 # --augment: "basic" (+-30% colour jitter) or "strong" (new streets and light; train/augment.py)
 PHOTOMETRIC_LEVELS = ("basic", "strong")
 # --distill, with --teacher: "person" = its soft person probability (a two-class dataset),
 # "features" = its pre-trained features, learnt by the student's deepest layer (train/distill.py)
 DISTILL_MODES = ("person", "features")
+# --loss: "ce" = class-weighted cross-entropy over every labelled pixel; "ohem" = the same over
+# the hard pixels only (train/losses.py hard_pixel_mean), aimed at thin classes such as poles and signs
+LOSSES = ("ce", "ohem")

@@ -33,7 +33,7 @@ from ..io.image import atomic_write_bytes
 from ..spec import IMAGENET_MEAN, IMAGENET_STD
 from .augment import AugmentConfig
 from .checkpoint import build_from_weights, load_state, save_state, save_weights
-from .choices import DISTILL_MODES
+from .choices import DISTILL_MODES, LOSSES
 from .dataset import FeatureFn, SplitArrays, batches, load_split
 from .losses import class_weights, distillation_loss, segmentation_loss
 from .nets.pwnet import PWNet, PWNetConfig
@@ -61,6 +61,7 @@ class TrainConfig:
     teacher: Path | None = None  # TFLite VOC teacher (train/teacher.py)
     distill: str = "person"  # "person": soft person targets (two-class data); "features": its features (any data)
     distill_weight: float = 0.5  # weight of the teacher term beside the labels' cross-entropy
+    loss: str = "ce"  # "ce" or "ohem" (train/losses.py)
     init: Path | None = None  # --from: weights to start from (fine-tuning / later stage)
     resume: bool = False
     train_on_val: bool = False
@@ -72,6 +73,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.distill not in DISTILL_MODES:
             raise InputError(f"distill must be one of {', '.join(DISTILL_MODES)}, got {self.distill!r}")
+        if self.loss not in LOSSES:
+            raise InputError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
         if self.distill == "features" and self.teacher is None:
             raise InputError("--distill features needs --teacher TEACHER.tflite")
 
@@ -275,7 +278,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
                 for group in opt.param_groups:
                     group["lr"] = _lr_at(cfg, epoch * per_epoch + i, total, per_epoch)
                 logits, aux = model(_to_tensor(xb))
-                loss = segmentation_loss(logits, torch.from_numpy(yb).long(), weight, ignore, aux, cfg.aux_weight)
+                loss = segmentation_loss(logits, torch.from_numpy(yb).long(), weight, ignore, aux, cfg.aux_weight,
+                                         cfg.loss)
                 if sb and distiller is not None:
                     loss = loss + cfg.distill_weight * distiller(deep[0], sb[0])
                 elif sb:

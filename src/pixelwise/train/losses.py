@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 from torch.nn import functional as F
 
-__all__ = ["class_weights", "segmentation_loss", "distillation_loss"]
+from .choices import LOSSES
+
+__all__ = ["class_weights", "segmentation_loss", "hard_pixel_mean", "distillation_loss", "OHEM_PROB", "OHEM_MIN_KEPT"]
+
+# OHEM as BiSeNet/STDC use it: the hard pixels are those whose true class gets p < OHEM_PROB, and
+# at least OHEM_MIN_KEPT of the valid pixels (the hardest) count, so an easy batch still learns.
+OHEM_PROB = 0.7
+OHEM_MIN_KEPT = 1 / 16
 
 
 def class_weights(label_counts: np.ndarray, c: float = 1.10) -> np.ndarray:
@@ -23,15 +32,43 @@ def segmentation_loss(
     ignore_index: int,
     aux: torch.Tensor | None = None,
     aux_weight: float = 0.4,
+    kind: str = "ce",
 ) -> torch.Tensor:
-    """Weighted cross-entropy at the target's resolution, plus a deep-supervision term."""
+    """Weighted cross-entropy at the target's resolution, plus a deep-supervision term.
+
+    ``kind``: "ce" averages every labelled pixel; "ohem" only the hard ones (``hard_pixel_mean``).
+    """
+    if kind not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {kind!r}")
     size = target.shape[-2:]
     up = F.interpolate(logits, size=size, mode="bilinear", align_corners=False)
-    loss = F.cross_entropy(up, target, weight=weight, ignore_index=ignore_index)
+    if kind == "ohem":
+        loss = hard_pixel_mean(up, target, weight, ignore_index)
+    else:
+        loss = F.cross_entropy(up, target, weight=weight, ignore_index=ignore_index)
     if aux is not None and aux_weight > 0:  # deep supervision at the aux resolution (cheap)
         small = F.interpolate(target[:, None].float(), size=aux.shape[-2:], mode="nearest")[:, 0].long()
         loss = loss + aux_weight * F.cross_entropy(aux, small, weight=weight, ignore_index=ignore_index)
     return loss
+
+
+def hard_pixel_mean(logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None,
+                    ignore_index: int) -> torch.Tensor:
+    """Online hard example mining: the class-weighted cross-entropy of the pixels whose true class
+    has probability < OHEM_PROB, or of the hardest OHEM_MIN_KEPT of them when fewer are that hard.
+    Pixels are chosen by their unweighted loss, so rare classes are not mined twice."""
+    ce = F.cross_entropy(logits, target, ignore_index=ignore_index, reduction="none")
+    valid = target != ignore_index
+    losses = ce[valid]
+    if losses.numel() == 0:
+        return logits.sum() * 0.0
+    n_min = max(1, int(losses.numel() * OHEM_MIN_KEPT))
+    hard = losses > -math.log(OHEM_PROB)
+    if int(hard.sum()) < n_min:
+        hard = torch.zeros_like(hard)
+        hard[torch.topk(losses, n_min).indices] = True
+    w = weight[target[valid]] if weight is not None else torch.ones_like(losses)
+    return (losses[hard] * w[hard]).sum() / w[hard].sum()
 
 
 def distillation_loss(logits: torch.Tensor, soft: torch.Tensor, positive: int, pad: int = 255) -> torch.Tensor:
