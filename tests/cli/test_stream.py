@@ -79,15 +79,20 @@ def _start(rgb_model, src, *extra):
                             text=True)
 
 
+def _wait_for_stats(proc: subprocess.Popen, timeout_s: float = 60.0) -> None:
+    """Until the run prints its first frames-per-second line (it is streaming), at most ``timeout_s``."""
+    deadline = time.time() + timeout_s
+    while time.time() < deadline and "frames" not in proc.stderr.readline():
+        pass
+
+
 @pytest.mark.parametrize("extra", [(), ("--sequential",)])
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_a_stop_signal_finalises_the_output_and_exits_0(rgb_model, tmp_path, sig, extra):
     src = write_video(tmp_path / "long.avi", 3000, hw=(32, 48))
     proc = _start(rgb_model, src, "--out", tmp_path / "out.mp4", "--stats-every", "0.2", *extra)
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline and "frames" not in proc.stderr.readline():
-            pass
+        _wait_for_stats(proc)
         out, err = _finish(proc, sig)
     finally:
         proc.kill()
@@ -144,9 +149,7 @@ def test_two_signals_50ms_apart_end_cleanly_and_finalise_the_video(rgb_model, tm
     src = write_video(tmp_path / "long.avi", 3000, hw=(32, 48))
     proc = _start(rgb_model, src, "--out", tmp_path / "out.mp4", "--stats-every", "0.2")
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline and "frames" not in proc.stderr.readline():
-            pass
+        _wait_for_stats(proc)
         time.sleep(0.1 * run)  # a different point of the stream each run
         proc.send_signal(first)
         time.sleep(0.05)
@@ -170,9 +173,7 @@ def test_a_second_signal_while_stopping_exits_128_plus_signal(rgb_model, tmp_pat
     src = write_video(tmp_path / "long.avi", 3000, hw=(32, 48))
     proc = _start(rgb_model, src, "--out", tmp_path / "out.mp4", "--stats-every", "0.2")
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline and "frames" not in proc.stderr.readline():
-            pass
+        _wait_for_stats(proc)
         proc.send_signal(signal.SIGSTOP)
         proc.send_signal(signal.SIGINT)
         proc.send_signal(signal.SIGTERM)
