@@ -112,3 +112,13 @@ def test_ohem_loss_trains_and_is_recorded_with_the_weights(tmp_path) -> None:
     assert meta["train"]["loss"] == "ohem" and math.isfinite(summary["best_val_miou"])
     with pytest.raises(InputError, match="loss must be one of ce, ohem"):
         _cfg(tmp_path, loss="focal")
+
+
+@pytest.mark.parametrize("change", [{"loss": "ohem"}, {"augment": "strong"}])
+def test_resume_refuses_a_different_loss_or_augmentation(tmp_path, change) -> None:
+    from pixelwise.errors import InputError
+
+    train(_cfg(tmp_path, epochs=1), progress=False)
+    key, value = next(iter(change.items()))
+    with pytest.raises(InputError, match=f"trained with --{key} .*, not {value}; resume with the same --{key}"):
+        train(_cfg(tmp_path, epochs=2, resume=True, **change), progress=False)

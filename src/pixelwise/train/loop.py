@@ -202,6 +202,10 @@ def _resume(cfg: TrainConfig, model: PWNet, ema: torch.nn.Module, opt: torch.opt
     if was != now:
         raise InputError(f"{path}: trained {'with' if was else 'without'} --distill features; resume with the "
                          "same --teacher/--distill or start a new --out")
+    for key, default in (("augment", "basic"), ("loss", "ce")):  # a resumed run keeps its recipe
+        if saved and saved.get(key, default) != getattr(cfg, key):
+            raise InputError(f"{path}: trained with --{key} {saved.get(key, default)}, not {getattr(cfg, key)}; "
+                             f"resume with the same --{key} or start a new --out")
     model.load_state_dict(state["model"])
     ema.load_state_dict(state["ema"])
     opt.load_state_dict(state["optimizer"])
