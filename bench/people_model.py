@@ -2,7 +2,8 @@
 
 Person IoU on the people val split (200 photos: CCP street fashion and VOC scenes), per
 source and overall; boundary IoU (IoU inside a band of +-BAND px around the true person
-edge, ignore pixels excluded); the DeepLab v3 VOC teacher on the same photos when the train
+edge, ignore pixels excluded); the share of each true person's pixels found, by the person's
+size (connected regions under 1%, 1-5% and over 5% of the photo); the DeepLab v3 VOC teacher on the same photos when the train
 extra is installed; end-to-end ``Segmenter("people")`` on a 640x480 photo (median, 2
 threads) beside the road model in the same run; file size.
 
@@ -28,6 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "configs" / "people.yaml"
 TEACHER = REPO.parent / "shared" / "models" / "teachers" / "deeplabv3_257_mv_gpu.tflite"
 BAND = 3
+SIZES = ((0.01, "< 1%"), (0.05, "1-5%"), (1.01, "> 5%"))  # a person's share of the photo
 
 
 def boundary_band(label: np.ndarray, width: int) -> np.ndarray:
@@ -48,6 +50,15 @@ class Counts:
     def iou(self, key: str) -> float:
         return 100.0 * self.inter[key] / max(self.union[key], 1)
 
+    def add_people(self, pred: np.ndarray, true: np.ndarray) -> None:
+        """Found / true pixels of each connected person region, pooled by the region's size."""
+        n, regions, stats, _ = cv2.connectedComponentsWithStats(true.astype(np.uint8), connectivity=8)
+        for r in range(1, n):
+            area = int(stats[r, cv2.CC_STAT_AREA])
+            size = next(name for bound, name in SIZES if area < bound * true.size)
+            self.inter[f"found {size}"] += int(np.count_nonzero(pred[regions == r]))
+            self.union[f"found {size}"] += area
+
 
 def score(predict, limit: int | None) -> Counts:  # image -> (H, W) bool person
     counts = Counts()
@@ -60,6 +71,7 @@ def score(predict, limit: int | None) -> Counts:  # image -> (H, W) bool person
         for key in (source, "all"):
             counts.add(key, pred, true, valid)
             counts.add(f"{key}-boundary", pred, true, band)
+        counts.add_people(pred, true)
     return counts
 
 
@@ -86,6 +98,10 @@ def main() -> None:
     for name, c in rows.items():
         cells = [c.iou(k) for k in ("all", "ccp", "voc", "all-boundary", "ccp-boundary", "voc-boundary")]
         print(f"| {name} | " + " | ".join(f"{v:.2f}" for v in cells) + " |")
+    print("\n| model | person pixels found, people " + " | ".join(f"{n} of the photo" for _, n in SIZES) + " |")
+    print("| --- |" + " --- |" * len(SIZES))
+    for name, c in rows.items():
+        print(f"| {name} | " + " | ".join(f"{c.iou(f'found {n}'):.1f}" for _, n in SIZES) + " |")
     photo = cv2.resize(read_image(REPO / "src" / "pixelwise" / "assets" / "leuvenA.jpg"), (640, 480))
     road = pw.Segmenter("default", threads=args.threads, backend="onnxruntime")
     print("\n| model | end-to-end ms, 640x480 photo (median) | file MB |")
