@@ -3,9 +3,10 @@
 Person IoU on the people val split (200 photos: CCP street fashion and VOC scenes), per
 source and overall; boundary IoU (IoU inside a band of +-BAND px around the true person
 edge, ignore pixels excluded); the share of each true person's pixels found, by the person's
-size (connected regions under 1%, 1-5% and over 5% of the photo); the DeepLab v3 VOC teacher on the same photos when the train
-extra is installed; end-to-end ``Segmenter("people")`` on a 640x480 photo (median, 2
-threads) beside the road model in the same run; file size.
+size (connected regions under 1%, 1-5% and over 5% of the photo); the DeepLab v3 VOC
+teacher on the same photos when the train extra is installed; end-to-end
+``Segmenter("people")`` on a 640x480 photo (median, 2 threads) beside the road model in the
+same run; file size.
 
     python bench/people_model.py --threads 2 --runs 30
 """

@@ -40,7 +40,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--distill-weight", type=float, default=0.5, help="weight of the teacher's term (with --teacher)")
     p.add_argument("--loss", choices=LOSSES, default="ce",
                    help="ce = class-weighted cross-entropy; ohem = the same over the hard pixels only (p < 0.7 "
-                        "for the true class, never fewer than 1/16 of the labelled pixels): more weight on thin classes")
+                        "for the true class, never fewer than 1/16 of the labelled pixels): more weight on thin "
+                        "classes")
     p.add_argument("--net", choices=sorted(NETS), default="default", help="network size")
     p.add_argument("--from", dest="init", default=None,
                    help="start from weights: a .safetensors file or 'default' (fine-tuning)")
