@@ -1,5 +1,7 @@
 """Distillation from the teacher: soft targets move with the labels, the loss, the cache."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -67,8 +69,11 @@ def test_train_with_the_teacher_caches_its_targets(tmp_path) -> None:
     with np.load(cache) as stored:
         assert len(stored["names"]) == 6 and stored["t0"].dtype == np.uint8
     before = cache.stat().st_mtime_ns
-    train(cfg, progress=False)  # a second run reads the cache instead of running the teacher again
+    # a second run reads the cache instead of running the teacher again; this one keeps the teacher's
+    # term only where it agrees with the labels
+    summary = train(replace(cfg, distill_pixels="agree"), progress=False)
     assert cache.stat().st_mtime_ns == before
+    assert summary["config"]["distill_pixels"] == "agree" and np.isfinite(summary["rows"][-1]["loss"])
 
 
 def test_feature_distillation_loss_is_a_cosine_distance_on_the_students_grid() -> None:
@@ -174,3 +179,15 @@ def test_features_without_a_teacher_is_refused(tmp_path) -> None:
 def test_an_unknown_distill_mode_is_refused(tmp_path) -> None:
     with pytest.raises(InputError, match="distill must be one of"):
         TrainConfig(data=tmp_path, out=tmp_path, distill="logits")
+
+
+def test_distillation_loss_with_labels_keeps_only_pixels_where_the_teacher_agrees() -> None:
+    soft = torch.tensor([[[254, 0, 254, 0]]], dtype=torch.uint8)  # the teacher: person, bg, person, bg
+    labels = torch.tensor([[[1, 1, 255, 0]]])  # pixel 1: a person the teacher missed; pixel 2: void
+    student = torch.tensor([-5.0, 5.0]).view(1, 2, 1, 1).expand(1, 2, 1, 4)  # says person everywhere
+    per = [float(distillation_loss(student[..., i:i + 1], soft[..., i:i + 1], positive=1)) for i in range(4)]
+    kept = float(distillation_loss(student, soft, positive=1, labels=labels, ignore=255))
+    assert abs(kept - (per[0] + per[2] + per[3]) / 3) < 1e-5  # the missed person (pixel 1) is dropped
+    assert float(distillation_loss(student, soft, positive=1)) > kept  # without labels it counts
+    none_agree = torch.tensor([[[0, 1, 0, 1]]])
+    assert float(distillation_loss(student, soft, positive=1, labels=none_agree)) == 0.0

@@ -114,11 +114,12 @@ def test_ohem_loss_trains_and_is_recorded_with_the_weights(tmp_path) -> None:
         _cfg(tmp_path, loss="focal")
 
 
-@pytest.mark.parametrize("change", [{"loss": "ohem"}, {"augment": "strong"}])
+@pytest.mark.parametrize("change", [{"loss": "ohem"}, {"augment": "strong"}, {"distill_pixels": "agree"}])
 def test_resume_refuses_a_different_loss_or_augmentation(tmp_path, change) -> None:
     from pixelwise.errors import InputError
 
     train(_cfg(tmp_path, epochs=1), progress=False)
     key, value = next(iter(change.items()))
-    with pytest.raises(InputError, match=f"trained with --{key} .*, not {value}; resume with the same --{key}"):
+    flag = "--" + key.replace("_", "-")
+    with pytest.raises(InputError, match=f"trained with {flag} .*, not {value}; resume with the same {flag}"):
         train(_cfg(tmp_path, epochs=2, resume=True, **change), progress=False)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
-from ..train.choices import DISTILL_MODES, LOSSES, PHOTOMETRIC_LEVELS
+from ..train.choices import DISTILL_MODES, DISTILL_PIXELS, LOSSES, PHOTOMETRIC_LEVELS
 from .options import float_pair, hw
 
 NETS = {
@@ -37,6 +37,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--distill", choices=DISTILL_MODES, default="person",
                    help="with --teacher: person = its soft person targets (a two-class dataset); features = its "
                         "pre-trained features, learnt by the student's deepest layer (any dataset)")
+    p.add_argument("--distill-pixels", choices=DISTILL_PIXELS, default="all",
+                   help="with --distill person: all = the teacher's term on every pixel; agree = only where the "
+                        "teacher's more likely class is the label's (or the label is void), so its misses on "
+                        "small people do not teach them away")
     p.add_argument("--distill-weight", type=float, default=0.5, help="weight of the teacher's term (with --teacher)")
     p.add_argument("--loss", choices=LOSSES, default="ce",
                    help="ce = class-weighted cross-entropy; ohem = the same over the hard pixels only (p < 0.7 "
@@ -75,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
         scale_range=args.scale, lr=args.lr, seed=args.seed, threads=args.threads, val_every=args.val_every,
         init=_resolve_init(args.init), resume=args.resume, train_on_val=args.train_on_val,
         max_batches=args.max_batches, net=NETS[args.net], augment=args.augment, teacher=args.teacher,
-        distill=args.distill, distill_weight=args.distill_weight, loss=args.loss, skip_bad=args.skip_bad,
+        distill=args.distill, distill_weight=args.distill_weight, distill_pixels=args.distill_pixels, loss=args.loss,
+        skip_bad=args.skip_bad,
         command="pixelwise " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
     )
     summary = train(cfg)

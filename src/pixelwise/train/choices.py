@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-__all__ = ["PHOTOMETRIC_LEVELS", "DISTILL_MODES", "LOSSES"]
+__all__ = ["PHOTOMETRIC_LEVELS", "DISTILL_MODES", "DISTILL_PIXELS", "LOSSES"]
 
 # --augment: "basic" (+-30% colour jitter) or "strong" (new streets and light; train/augment.py)
 PHOTOMETRIC_LEVELS = ("basic", "strong")
 # --distill, with --teacher: "person" = its soft person probability (a two-class dataset),
 # "features" = its pre-trained features, learnt by the student's deepest layer (train/distill.py)
 DISTILL_MODES = ("person", "features")
+# --distill-pixels, with --distill person: "all" = the teacher's term on every pixel it covers;
+# "agree" = only where the teacher's more likely class is the label's (or the label is void)
+DISTILL_PIXELS = ("all", "agree")
 # --loss: "ce" = class-weighted cross-entropy over every labelled pixel; "ohem" = the same over
 # the hard pixels only (train/losses.py hard_pixel_mean), aimed at thin classes such as poles and signs
 LOSSES = ("ce", "ohem")

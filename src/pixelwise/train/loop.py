@@ -33,7 +33,7 @@ from ..io.image import atomic_write_bytes
 from ..spec import IMAGENET_MEAN, IMAGENET_STD
 from .augment import AugmentConfig
 from .checkpoint import build_from_weights, load_state, save_state, save_weights
-from .choices import DISTILL_MODES, LOSSES
+from .choices import DISTILL_MODES, DISTILL_PIXELS, LOSSES
 from .dataset import FeatureFn, SplitArrays, batches, load_split
 from .losses import class_weights, distillation_loss, segmentation_loss
 from .nets.pwnet import PWNet, PWNetConfig
@@ -61,6 +61,7 @@ class TrainConfig:
     teacher: Path | None = None  # TFLite VOC teacher (train/teacher.py)
     distill: str = "person"  # "person": soft person targets (two-class data); "features": its features (any data)
     distill_weight: float = 0.5  # weight of the teacher term beside the labels' cross-entropy
+    distill_pixels: str = "all"  # "all" or "agree": where the person teacher's term applies (train/losses.py)
     loss: str = "ce"  # "ce" or "ohem" (train/losses.py)
     init: Path | None = None  # --from: weights to start from (fine-tuning / later stage)
     resume: bool = False
@@ -73,6 +74,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.distill not in DISTILL_MODES:
             raise InputError(f"distill must be one of {', '.join(DISTILL_MODES)}, got {self.distill!r}")
+        if self.distill_pixels not in DISTILL_PIXELS:
+            raise InputError(f"distill_pixels must be one of {', '.join(DISTILL_PIXELS)}, got {self.distill_pixels!r}")
         if self.loss not in LOSSES:
             raise InputError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
         if self.distill == "features" and self.teacher is None:
@@ -202,10 +205,12 @@ def _resume(cfg: TrainConfig, model: PWNet, ema: torch.nn.Module, opt: torch.opt
     if was != now:
         raise InputError(f"{path}: trained {'with' if was else 'without'} --distill features; resume with the "
                          "same --teacher/--distill or start a new --out")
-    for key, default in (("augment", "basic"), ("loss", "ce")):  # a resumed run keeps its recipe
+    # a resumed run keeps its recipe
+    for key, default in (("augment", "basic"), ("loss", "ce"), ("distill_pixels", "all")):
         if saved and saved.get(key, default) != getattr(cfg, key):
-            raise InputError(f"{path}: trained with --{key} {saved.get(key, default)}, not {getattr(cfg, key)}; "
-                             f"resume with the same --{key} or start a new --out")
+            flag = "--" + key.replace("_", "-")
+            raise InputError(f"{path}: trained with {flag} {saved.get(key, default)}, not {getattr(cfg, key)}; "
+                             f"resume with the same {flag} or start a new --out")
     model.load_state_dict(state["model"])
     ema.load_state_dict(state["ema"])
     opt.load_state_dict(state["optimizer"])
@@ -287,7 +292,9 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
                 if sb and distiller is not None:
                     loss = loss + cfg.distill_weight * distiller(deep[0], sb[0])
                 elif sb:
-                    loss = loss + cfg.distill_weight * distillation_loss(logits, torch.from_numpy(sb[0]), positive)
+                    agree = torch.from_numpy(yb).long() if cfg.distill_pixels == "agree" else None
+                    loss = loss + cfg.distill_weight * distillation_loss(logits, torch.from_numpy(sb[0]), positive,
+                                                                         labels=agree, ignore=ignore)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()

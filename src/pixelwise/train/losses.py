@@ -71,16 +71,22 @@ def hard_pixel_mean(logits: torch.Tensor, target: torch.Tensor, weight: torch.Te
     return (losses[hard] * w[hard]).sum() / w[hard].sum()
 
 
-def distillation_loss(logits: torch.Tensor, soft: torch.Tensor, positive: int, pad: int = 255) -> torch.Tensor:
+def distillation_loss(logits: torch.Tensor, soft: torch.Tensor, positive: int, pad: int = 255,
+                      labels: torch.Tensor | None = None, ignore: int = 255) -> torch.Tensor:
     """Cross-entropy of a two-class student against a teacher's probability of class ``positive``.
 
     ``soft``: (N, H, W) uint8 teacher probability x 254 (``pad`` = no target), at the target size.
+    ``labels`` (same size, optional): the teacher's term is kept only where it agrees with them
+    (its more likely class is the label) or where they are ``ignore``; elsewhere the labels alone
+    teach (``--distill-pixels agree``).
     """
     up = F.interpolate(logits, size=soft.shape[-2:], mode="bilinear", align_corners=False)
     valid = soft != pad
+    t = soft.float().clamp(max=254) / 254.0
+    if labels is not None:
+        valid &= (labels == ignore) | ((t >= 0.5) == (labels == positive))
     if not bool(valid.any()):
         return up.sum() * 0.0
-    t = soft.float().clamp(max=254) / 254.0
     logp = F.log_softmax(up, dim=1)
     pos, neg = logp[:, positive], logp[:, 1 - positive]
     per_pixel = -(t * pos + (1.0 - t) * neg)
