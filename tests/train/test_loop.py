@@ -97,6 +97,20 @@ def test_strong_augmentation_keeps_shapes_labels_and_is_reproducible() -> None:
     assert max(means) - min(means) > 20  # strong: brightness varies well beyond +-30% jitter on average
 
 
+def test_mixed_augmentation_gives_half_the_crops_the_strong_colours() -> None:
+    from pixelwise.train.augment import _photometric
+
+    grey = np.full((16, 16, 3), 128, np.uint8)  # basic jitter keeps its mean within 128 x [0.7, 1.3]
+
+    def beyond_basic(level: str) -> float:
+        cfg = AugmentConfig(level=level)
+        means = [_photometric(grey, cfg, np.random.default_rng(s)).mean() for s in range(300)]
+        return float(np.mean([(m < 0.7 * 128 - 1) or (m > 1.3 * 128 + 1) for m in means]))
+
+    basic, mixed, strong = beyond_basic("basic"), beyond_basic("mixed"), beyond_basic("strong")
+    assert basic == 0.0 and 0.3 * strong < mixed < 0.7 * strong
+
+
 def test_unknown_augmentation_level_is_refused() -> None:
     import pytest
 

@@ -30,8 +30,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     p.add_argument("--val-every", type=int, default=1, help="validate every N epochs")
     p.add_argument("--augment", choices=PHOTOMETRIC_LEVELS, default="basic",
-                   help="photometric augmentation: basic (+-30%% colour jitter) or strong (gamma, white balance, "
-                        "hue, low light, blur, noise, JPEG, small rotation)")
+                   help="photometric augmentation: basic (+-30%% colour jitter), strong (gamma, white balance, "
+                        "hue, low light, blur, noise, JPEG, small rotation) or mixed (the strong geometry; the strong "
+                        "or the basic colours for each crop, even odds)")
     p.add_argument("--teacher", type=Path, default=None, metavar="TFLITE",
                    help="a DeepLab VOC TFLite teacher to distil from (see --distill)")
     p.add_argument("--distill", choices=DISTILL_MODES, default="person",

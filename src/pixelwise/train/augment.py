@@ -1,10 +1,11 @@
 """Training-time augmentation: pure numpy/OpenCV functions on uint8 RGB + uint8 labels.
 
-Two photometric levels: ``basic`` (brightness/contrast/saturation +-30%, the recipe of the
-first default models) and ``strong`` (aimed at new streets and lighting: gamma, white
+Three photometric levels: ``basic`` (brightness/contrast/saturation +-30%, the recipe of the
+first default models), ``strong`` (aimed at new streets and lighting: gamma, white
 balance, hue, low light with sensor noise, blur, noise, JPEG artefacts, plus a small
-rotation). Every random draw comes from the ``rng`` passed in, so a batch depends only on
-(seed, epoch).
+rotation) and ``mixed`` (the strong geometry; each crop gets the strong or the basic
+photometric changes with even odds, so half of the training sees ordinary daylight colours).
+Every random draw comes from the ``rng`` passed in, so a batch depends only on (seed, epoch).
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ class AugmentConfig:
     scale_range: tuple[float, float] = (0.5, 2.0)
     hflip: bool = True
     jitter: float = 0.3  # brightness/contrast/saturation strength (0 disables)
-    level: str = "basic"  # "basic" or "strong" (see the module docstring)
-    rotate_deg: float = 0.0  # max |angle| of a random rotation (strong level uses 5 when 0)
+    level: str = "basic"  # "basic", "strong" or "mixed" (see the module docstring)
+    rotate_deg: float = 0.0  # max |angle| of a random rotation (strong and mixed levels use 5 when 0)
 
     def __post_init__(self) -> None:
         if self.level not in PHOTOMETRIC_LEVELS:
@@ -164,7 +165,7 @@ def _geometric(image: np.ndarray, label: np.ndarray, soft: np.ndarray | None, cf
     if cfg.hflip and rng.random() < 0.5:
         image, label = image[:, ::-1], label[:, ::-1]
         soft = soft[:, ::-1] if soft is not None else None
-    rotate = cfg.rotate_deg or (5.0 if cfg.level == "strong" else 0.0)
+    rotate = cfg.rotate_deg or (0.0 if cfg.level == "basic" else 5.0)
     if rotate > 0 and rng.random() < 0.3:
         state = rng.bit_generator.state
         image, label = random_rotate(np.ascontiguousarray(image), np.ascontiguousarray(label), rotate, ignore, rng)
@@ -203,7 +204,7 @@ def augment_triple(
 
 
 def _photometric(image: np.ndarray, cfg: AugmentConfig, rng: np.random.Generator) -> np.ndarray:
-    if cfg.level == "strong":
+    if cfg.level == "strong" or (cfg.level == "mixed" and rng.random() < 0.5):
         return strong_photometric(np.ascontiguousarray(image), rng)
     if cfg.jitter > 0:
         return photometric(np.ascontiguousarray(image), cfg.jitter, rng)

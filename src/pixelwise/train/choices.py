@@ -4,8 +4,9 @@ from __future__ import annotations
 
 __all__ = ["PHOTOMETRIC_LEVELS", "DISTILL_MODES", "DISTILL_PIXELS", "LOSSES"]
 
-# --augment: "basic" (+-30% colour jitter) or "strong" (new streets and light; train/augment.py)
-PHOTOMETRIC_LEVELS = ("basic", "strong")
+# --augment: "basic" (+-30% colour jitter), "strong" (new streets and light) or "mixed" (strong or
+# basic for each crop, even odds; train/augment.py)
+PHOTOMETRIC_LEVELS = ("basic", "strong", "mixed")
 # --distill, with --teacher: "person" = its soft person probability (a two-class dataset),
 # "features" = its pre-trained features, learnt by the student's deepest layer (train/distill.py)
 DISTILL_MODES = ("person", "features")

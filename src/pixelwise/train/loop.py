@@ -57,7 +57,7 @@ class TrainConfig:
     val_every: int = 1
     ema_decay: float = 0.999
     aux_weight: float = 0.4
-    augment: str = "basic"  # photometric level: "basic" or "strong" (train/augment.py)
+    augment: str = "basic"  # photometric level: "basic", "strong" or "mixed" (train/augment.py)
     teacher: Path | None = None  # TFLite VOC teacher (train/teacher.py)
     distill: str = "person"  # "person": soft person targets (two-class data); "features": its features (any data)
     distill_weight: float = 0.5  # weight of the teacher term beside the labels' cross-entropy
