@@ -98,3 +98,16 @@ def test_export_letterbox_for_photos(tmp_path):
     assert spec.resize == "letterbox" and spec.input_hw == (32, 32)
     assert main(["predict", str(data.parent / "val" / "images"), "--model", str(out), "--out",
                  str(tmp_path / "p"), "--quiet"]) == 0
+
+
+def test_train_recipe_options_reach_the_weights(tmp_path):
+    """--augment mixed and --distill-pixels agree are passed through and recorded with the weights."""
+    from pixelwise.cli.main import main
+    from pixelwise.train.checkpoint import load_weights
+
+    data = make_mask_dataset(tmp_path / "ds", n=4)
+    assert main(["train", "--data", str(data), "--out", str(tmp_path / "run"), "--epochs", "1", "--batch", "2",
+                 "--crop", "24x32", "--net", "small", "--threads", "1", "--augment", "mixed",
+                 "--distill-pixels", "agree"]) == 0
+    _, _, meta = load_weights(tmp_path / "run" / "last.safetensors")
+    assert meta["train"]["augment"] == "mixed" and meta["train"]["distill_pixels"] == "agree"
