@@ -292,9 +292,9 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
                 if sb and distiller is not None:
                     loss = loss + cfg.distill_weight * distiller(deep[0], sb[0])
                 elif sb:
-                    agree = torch.from_numpy(yb).long() if cfg.distill_pixels == "agree" else None
+                    labels = torch.from_numpy(yb).long() if cfg.distill_pixels == "agree" else None
                     loss = loss + cfg.distill_weight * distillation_loss(logits, torch.from_numpy(sb[0]), positive,
-                                                                         labels=agree, ignore=ignore)
+                                                                         labels=labels, ignore=ignore)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
