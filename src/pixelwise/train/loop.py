@@ -287,12 +287,12 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
                 for group in opt.param_groups:
                     group["lr"] = _lr_at(cfg, epoch * per_epoch + i, total, per_epoch)
                 logits, aux = model(_to_tensor(xb))
-                loss = segmentation_loss(logits, torch.from_numpy(yb).long(), weight, ignore, aux, cfg.aux_weight,
-                                         cfg.loss)
+                target = torch.from_numpy(yb).long()
+                loss = segmentation_loss(logits, target, weight, ignore, aux, cfg.aux_weight, cfg.loss)
                 if sb and distiller is not None:
                     loss = loss + cfg.distill_weight * distiller(deep[0], sb[0])
                 elif sb:
-                    labels = torch.from_numpy(yb).long() if cfg.distill_pixels == "agree" else None
+                    labels = target if cfg.distill_pixels == "agree" else None
                     loss = loss + cfg.distill_weight * distillation_loss(logits, torch.from_numpy(sb[0]), positive,
                                                                          labels=labels, ignore=ignore)
                 opt.zero_grad(set_to_none=True)
