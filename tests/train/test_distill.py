@@ -171,6 +171,43 @@ def test_the_feature_term_reaches_the_loss(tmp_path) -> None:
     assert losses[1] > losses[0] + 0.05  # same seed and batches: the difference is the cosine term
 
 
+def test_a_soft_map_does_not_change_the_crops_draws() -> None:
+    from pixelwise.train.augment import augment_sample
+
+    label = np.zeros((60, 80), np.uint8)
+    label[10:50, 20:60] = 1
+    image = np.random.default_rng(1).integers(0, 256, (60, 80, 3), dtype=np.uint8)
+    cfg = AugmentConfig(crop_hw=(48, 48), scale_range=(0.7, 1.3), level="mixed")
+    for seed in range(8):
+        plain = augment_sample(image, label, None, cfg, 255, np.random.default_rng(seed))
+        soft = augment_sample(image, label, (label * 254).astype(np.uint8), cfg, 255, np.random.default_rng(seed))
+        assert plain[2] is None and soft[2] is not None and soft[2].shape == (48, 48)
+        for a, b in ((plain[0], soft[0]), (plain[1], soft[1]), (plain[3], soft[3])):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_person_and_feature_distillation_together(tmp_path) -> None:
+    pytest.importorskip("ai_edge_litert", reason="the train extra (ai-edge-litert) is not installed")
+    if not TEACHER.is_file() or not PEOPLE.is_dir():
+        pytest.skip(f"teacher or people data not found under {SHARED}")
+    lines = (PEOPLE / "val.txt").read_text().splitlines()
+    (tmp_path / "few.txt").write_text("\n".join(lines[:2] + lines[-2:]) + "\n")
+    (tmp_path / "dataset.yaml").write_text(
+        f"format: masks\nroot: {PEOPLE}\ntrain: {tmp_path / 'few.txt'}\nval: {tmp_path / 'few.txt'}\n"
+        "ignore_index: 255\nclasses:\n  - {id: 0, name: background}\n  - {id: 1, name: person}\n")
+    losses = {}
+    for mode in ("person", "person+features"):
+        cfg = TrainConfig(data=tmp_path / "dataset.yaml", out=tmp_path / mode, epochs=1, batch=2, crop_hw=(64, 64),
+                          threads=1, net=TINY_NET, teacher=TEACHER, distill=mode, distill_weight=1.0, max_batches=1)
+        losses[mode] = train(cfg, progress=False)["rows"][0]["loss"]
+    assert (tmp_path / "person+features" / "teacher_targets.npz").is_file()  # the soft targets are used ...
+    state = torch.load(tmp_path / "person+features" / "last.pt", weights_only=False)
+    assert "distiller" in state  # ... and so are the features
+    assert losses["person+features"] > losses["person"] + 0.05  # same seed and batches: plus the cosine term
+    with pytest.raises(InputError, match="--distill person"):  # a resumed run keeps its distillation
+        train(replace(cfg, epochs=2, resume=True, distill="features"), progress=False)
+
+
 def test_features_without_a_teacher_is_refused(tmp_path) -> None:
     with pytest.raises(InputError, match="needs --teacher"):
         TrainConfig(data=tmp_path, out=tmp_path, distill="features")

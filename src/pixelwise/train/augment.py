@@ -17,7 +17,7 @@ import numpy as np
 
 __all__ = [
     "AugmentConfig", "PHOTOMETRIC_LEVELS", "augment_pair", "random_scale", "random_crop", "random_rotate",
-    "photometric", "strong_photometric", "augment_triple", "augment_views", "SOFT_PAD",
+    "photometric", "strong_photometric", "augment_triple", "augment_views", "augment_sample", "SOFT_PAD",
 ]
 
 from .choices import PHOTOMETRIC_LEVELS
@@ -175,32 +175,43 @@ def _geometric(image: np.ndarray, label: np.ndarray, soft: np.ndarray | None, cf
     return image, label, soft
 
 
+def augment_sample(
+    image: np.ndarray, label: np.ndarray, soft: np.ndarray | None, cfg: AugmentConfig, ignore: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+    """One training crop: (image after its photometric changes, label, soft map moved with the label
+    or None without one, the crop before its photometric changes: what a teacher sees).
+
+    The random draws do not depend on ``soft``, so adding a teacher does not change the batches.
+    """
+    image, label, soft_out = _geometric(image, label, soft, cfg, ignore, rng)
+    clean = np.ascontiguousarray(image)
+    soft_out = None if soft_out is None else np.ascontiguousarray(soft_out)
+    return _photometric(clean, cfg, rng), np.ascontiguousarray(label), soft_out, clean
+
+
 def augment_pair(
     image: np.ndarray, label: np.ndarray, cfg: AugmentConfig, ignore: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    image, label, _ = _geometric(image, label, None, cfg, ignore, rng)
-    return _photometric(image, cfg, rng), np.ascontiguousarray(label)
+    crop, crop_label, _, _ = augment_sample(image, label, None, cfg, ignore, rng)
+    return crop, crop_label
 
 
 def augment_views(
     image: np.ndarray, label: np.ndarray, cfg: AugmentConfig, ignore: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """As augment_pair, plus the crop before its photometric changes (what a teacher sees).
-
-    The same random draws as augment_pair, so adding a teacher does not change the batches.
-    """
-    image, label, _ = _geometric(image, label, None, cfg, ignore, rng)
-    clean = np.ascontiguousarray(image)
-    return _photometric(clean, cfg, rng), np.ascontiguousarray(label), clean
+    """As augment_pair, plus the crop before its photometric changes (what a teacher sees)."""
+    crop, crop_label, _, clean = augment_sample(image, label, None, cfg, ignore, rng)
+    return crop, crop_label, clean
 
 
 def augment_triple(
     image: np.ndarray, label: np.ndarray, soft: np.ndarray, cfg: AugmentConfig, ignore: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """As augment_pair, plus a soft-target map (uint8 probability x 254, 255 = none) moved with the label."""
-    image, label, soft_out = _geometric(image, label, soft, cfg, ignore, rng)
+    crop, crop_label, soft_out, _ = augment_sample(image, label, soft, cfg, ignore, rng)
     assert soft_out is not None
-    return _photometric(image, cfg, rng), np.ascontiguousarray(label), np.ascontiguousarray(soft_out)
+    return crop, crop_label, soft_out
 
 
 def _photometric(image: np.ndarray, cfg: AugmentConfig, rng: np.random.Generator) -> np.ndarray:

@@ -8,8 +8,9 @@ __all__ = ["PHOTOMETRIC_LEVELS", "DISTILL_MODES", "DISTILL_PIXELS", "LOSSES"]
 # basic for each crop, even odds; train/augment.py)
 PHOTOMETRIC_LEVELS = ("basic", "strong", "mixed")
 # --distill, with --teacher: "person" = its soft person probability (a two-class dataset),
-# "features" = its pre-trained features, learnt by the student's deepest layer (train/distill.py)
-DISTILL_MODES = ("person", "features")
+# "features" = its pre-trained features, learnt by the student's deepest layer (train/distill.py),
+# "person+features" = both terms, each with the same --distill-weight
+DISTILL_MODES = ("person", "features", "person+features")
 # --distill-pixels, with --distill person: "all" = the teacher's term on every pixel it covers;
 # "agree" = only where the teacher's more likely class is the label's (or the label is void)
 DISTILL_PIXELS = ("all", "agree")

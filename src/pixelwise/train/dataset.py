@@ -14,7 +14,7 @@ from ..data.config import DatasetConfig
 from ..data.formats import read_split
 from ..errors import DatasetError
 from ..io.image import read_image
-from .augment import AugmentConfig, augment_pair, augment_triple, augment_views
+from .augment import AugmentConfig, augment_sample
 
 __all__ = ["SplitArrays", "load_split", "batches"]
 
@@ -69,24 +69,25 @@ def _make_batch(
     data: SplitArrays, idx: np.ndarray, aug: AugmentConfig, ignore: int, rng: np.random.Generator,
     features: FeatureFn | None = None,
 ) -> tuple[np.ndarray, ...]:
-    if features is not None:  # the teacher sees the crop before its photometric changes
-        xs, ys, clean = zip(*(augment_views(data.images[i], data.labels[i], aug, ignore, rng) for i in idx))
-        return np.stack(xs), np.stack(ys), np.stack([features(c) for c in clean])
-    if data.soft is None:
-        xs, ys = zip(*(augment_pair(data.images[i], data.labels[i], aug, ignore, rng) for i in idx))
-        return np.stack(xs), np.stack(ys)
-    xs, ys, ss = zip(*(augment_triple(data.images[i], data.labels[i], data.soft[i], aug, ignore, rng) for i in idx))
-    return np.stack(xs), np.stack(ys), np.stack(ss)
+    """(images, labels[, soft targets][, teacher features of the crops before their photometric changes])."""
+    crops = [augment_sample(data.images[i], data.labels[i], None if data.soft is None else data.soft[i], aug,
+                            ignore, rng) for i in idx]
+    xs, ys, ss, clean = zip(*crops)
+    out = [np.stack(xs), np.stack(ys)]
+    if data.soft is not None:
+        out.append(np.stack(ss))
+    if features is not None:
+        out.append(np.stack([features(c) for c in clean]))
+    return tuple(out)
 
 
 def batches(
     data: SplitArrays, batch: int, aug: AugmentConfig, ignore: int, seed: int, epoch: int,
     features: FeatureFn | None = None,
 ) -> Iterator[tuple[np.ndarray, ...]]:
-    """Yield augmented (images NHWC uint8, labels NHW uint8[, soft targets NHW uint8]) batches of one epoch.
-
-    With ``features`` (a teacher), the third item is instead the teacher's features of each
-    crop before its photometric changes (N, h, w, C), computed in the background thread.
+    """Yield augmented (images NHWC uint8, labels NHW uint8[, soft targets NHW uint8][, features]) batches
+    of one epoch: soft targets when ``data`` has them; with ``features`` (a teacher), the teacher's
+    features of each crop before its photometric changes (N, h, w, C), computed in the background thread.
 
     A background thread prepares the next batches (bounded queue of 4). The order and
     the augmentation depend only on (seed, epoch), so a resumed run repeats them.

@@ -59,7 +59,8 @@ class TrainConfig:
     aux_weight: float = 0.4
     augment: str = "basic"  # photometric level: "basic", "strong" or "mixed" (train/augment.py)
     teacher: Path | None = None  # TFLite VOC teacher (train/teacher.py)
-    distill: str = "person"  # "person": soft person targets (two-class data); "features": its features (any data)
+    distill: str = "person"  # "person": soft person targets (two-class data); "features": its features (any
+    # data); "person+features": both
     distill_weight: float = 0.5  # weight of the teacher term beside the labels' cross-entropy
     distill_pixels: str = "all"  # "all" or "agree": where the person teacher's term applies (train/losses.py)
     loss: str = "ce"  # "ce" or "ohem" (train/losses.py)
@@ -78,8 +79,8 @@ class TrainConfig:
             raise InputError(f"distill_pixels must be one of {', '.join(DISTILL_PIXELS)}, got {self.distill_pixels!r}")
         if self.loss not in LOSSES:
             raise InputError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
-        if self.distill == "features" and self.teacher is None:
-            raise InputError("--distill features needs --teacher TEACHER.tflite")
+        if self.distill != "person" and self.teacher is None:
+            raise InputError(f"--distill {self.distill} needs --teacher TEACHER.tflite")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -179,7 +180,7 @@ def _feature_distillation(
 ) -> tuple[torch.nn.Module | None, FeatureFn | None, list[torch.Tensor]]:
     """With ``--distill features``: the training-only projection, the teacher's feature function
     (run in the batch thread) and a one-item list the student's 1/16 features land in."""
-    if cfg.teacher is None or cfg.distill != "features":
+    if cfg.teacher is None or "features" not in cfg.distill:
         return None, None, []
     from .distill import FeatureDistiller
     from .teacher import FEATURE_CHANNELS, Teacher
@@ -200,13 +201,13 @@ def _resume(cfg: TrainConfig, model: PWNet, ema: torch.nn.Module, opt: torch.opt
     path = cfg.out / "last.pt"
     state = load_state(path)
     saved = state.get("config") or {}
-    was = "features" if saved.get("teacher") and saved.get("distill") == "features" else None
+    was = "features" if saved.get("teacher") and "features" in saved.get("distill", "person") else None
     now = "features" if distiller is not None else None
     if was != now:
         raise InputError(f"{path}: trained {'with' if was else 'without'} --distill features; resume with the "
                          "same --teacher/--distill or start a new --out")
     # a resumed run keeps its recipe
-    for key, default in (("augment", "basic"), ("loss", "ce"), ("distill_pixels", "all")):
+    for key, default in (("augment", "basic"), ("loss", "ce"), ("distill", "person"), ("distill_pixels", "all")):
         if saved and saved.get(key, default) != getattr(cfg, key):
             flag = "--" + key.replace("_", "-")
             raise InputError(f"{path}: trained with {flag} {saved.get(key, default)}, not {getattr(cfg, key)}; "
@@ -244,7 +245,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
     weight = torch.from_numpy(class_weights(train_data.label_counts(ds.num_classes)))
     cfg.out.mkdir(parents=True, exist_ok=True)
     positive = -1
-    if cfg.teacher is not None and cfg.distill == "person":
+    if cfg.teacher is not None and "person" in cfg.distill:
         train_data, positive = teacher_targets(cfg, ds, train_data)
     model, init_meta = _build_model(cfg, ds)
     model = model.to(memory_format=torch.channels_last)
@@ -281,7 +282,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
         with closing(batches(train_data, cfg.batch, aug, ignore, cfg.seed, epoch, teacher_features)) as it:
             bar = tqdm(it, total=per_epoch, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress,
                        leave=False, file=sys.stderr, dynamic_ncols=True)
-            for i, (xb, yb, *sb) in enumerate(bar):
+            for i, (xb, yb, *extra) in enumerate(bar):
                 if i >= per_epoch:
                     break
                 for group in opt.param_groups:
@@ -289,11 +290,11 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
                 logits, aux = model(_to_tensor(xb))
                 target = torch.from_numpy(yb).long()
                 loss = segmentation_loss(logits, target, weight, ignore, aux, cfg.aux_weight, cfg.loss)
-                if sb and distiller is not None:
-                    loss = loss + cfg.distill_weight * distiller(deep[0], sb[0])
-                elif sb:
+                if distiller is not None:  # the teacher's features come last
+                    loss = loss + cfg.distill_weight * distiller(deep[0], extra.pop())
+                if extra:  # the teacher's soft person targets
                     labels = target if cfg.distill_pixels == "agree" else None
-                    loss = loss + cfg.distill_weight * distillation_loss(logits, torch.from_numpy(sb[0]), positive,
+                    loss = loss + cfg.distill_weight * distillation_loss(logits, torch.from_numpy(extra[0]), positive,
                                                                          labels=labels, ignore=ignore)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
