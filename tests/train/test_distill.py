@@ -52,16 +52,22 @@ def test_teacher_needs_a_person_dataset(tmp_path) -> None:
         train(cfg, progress=False)
 
 
+def _few_people(tmp_path, n: int):
+    """A people dataset of the first and last ``n`` val photos (train = val); returns its YAML."""
+    lines = (PEOPLE / "val.txt").read_text().splitlines()
+    (tmp_path / "few.txt").write_text("\n".join(lines[:n] + lines[-n:]) + "\n")
+    (tmp_path / "dataset.yaml").write_text(
+        f"format: masks\nroot: {PEOPLE}\ntrain: {tmp_path / 'few.txt'}\nval: {tmp_path / 'few.txt'}\n"
+        "ignore_index: 255\nclasses:\n  - {id: 0, name: background}\n  - {id: 1, name: person}\n")
+    return tmp_path / "dataset.yaml"
+
+
 def test_train_with_the_teacher_caches_its_targets(tmp_path) -> None:
     pytest.importorskip("ai_edge_litert", reason="the train extra (ai-edge-litert) is not installed")
     if not TEACHER.is_file() or not PEOPLE.is_dir():
         pytest.skip(f"teacher or people data not found under {SHARED}")
-    lines = (PEOPLE / "val.txt").read_text().splitlines()
-    (tmp_path / "few.txt").write_text("\n".join(lines[:3] + lines[-3:]) + "\n")
-    (tmp_path / "dataset.yaml").write_text(
-        f"format: masks\nroot: {PEOPLE}\ntrain: {tmp_path / 'few.txt'}\nval: {tmp_path / 'few.txt'}\n"
-        "ignore_index: 255\nclasses:\n  - {id: 0, name: background}\n  - {id: 1, name: person}\n")
-    cfg = TrainConfig(data=tmp_path / "dataset.yaml", out=tmp_path / "run", epochs=1, batch=2, crop_hw=(64, 64),
+    data = _few_people(tmp_path, 3)
+    cfg = TrainConfig(data=data, out=tmp_path / "run", epochs=1, batch=2, crop_hw=(64, 64),
                       threads=1, net=TINY_NET, teacher=TEACHER, max_batches=1)
     train(cfg, progress=False)
     cache = tmp_path / "run" / "teacher_targets.npz"
@@ -190,14 +196,10 @@ def test_person_and_feature_distillation_together(tmp_path) -> None:
     pytest.importorskip("ai_edge_litert", reason="the train extra (ai-edge-litert) is not installed")
     if not TEACHER.is_file() or not PEOPLE.is_dir():
         pytest.skip(f"teacher or people data not found under {SHARED}")
-    lines = (PEOPLE / "val.txt").read_text().splitlines()
-    (tmp_path / "few.txt").write_text("\n".join(lines[:2] + lines[-2:]) + "\n")
-    (tmp_path / "dataset.yaml").write_text(
-        f"format: masks\nroot: {PEOPLE}\ntrain: {tmp_path / 'few.txt'}\nval: {tmp_path / 'few.txt'}\n"
-        "ignore_index: 255\nclasses:\n  - {id: 0, name: background}\n  - {id: 1, name: person}\n")
+    data = _few_people(tmp_path, 2)
     losses = {}
     for mode in ("person", "person+features"):
-        cfg = TrainConfig(data=tmp_path / "dataset.yaml", out=tmp_path / mode, epochs=1, batch=2, crop_hw=(64, 64),
+        cfg = TrainConfig(data=data, out=tmp_path / mode, epochs=1, batch=2, crop_hw=(64, 64),
                           threads=1, net=TINY_NET, teacher=TEACHER, distill=mode, distill_weight=1.0, max_batches=1)
         losses[mode] = train(cfg, progress=False)["rows"][0]["loss"]
     assert (tmp_path / "person+features" / "teacher_targets.npz").is_file()  # the soft targets are used ...
