@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["PHOTOMETRIC_LEVELS", "DISTILL_MODES", "DISTILL_PIXELS", "LOSSES"]
+__all__ = ["PHOTOMETRIC_LEVELS", "DISTILL_MODES", "DISTILL_PIXELS", "LOSSES", "distils_person", "distils_features"]
 
 # --augment: "basic" (+-30% colour jitter), "strong" (new streets and light) or "mixed" (strong or
 # basic for each crop, even odds; train/augment.py)
@@ -11,6 +11,18 @@ PHOTOMETRIC_LEVELS = ("basic", "strong", "mixed")
 # "features" = its pre-trained features, learnt by the student's deepest layer (train/distill.py),
 # "person+features" = both terms, each with the same --distill-weight
 DISTILL_MODES = ("person", "features", "person+features")
+
+
+def distils_person(mode: str) -> bool:
+    """Whether a --distill mode uses the teacher's soft person targets."""
+    return mode in ("person", "person+features")
+
+
+def distils_features(mode: str) -> bool:
+    """Whether a --distill mode uses the teacher's pre-trained features."""
+    return mode in ("features", "person+features")
+
+
 # --distill-pixels, with --distill person: "all" = the teacher's term on every pixel it covers;
 # "agree" = only where the teacher's more likely class is the label's (or the label is void)
 DISTILL_PIXELS = ("all", "agree")

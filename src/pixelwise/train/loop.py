@@ -33,7 +33,7 @@ from ..io.image import atomic_write_bytes
 from ..spec import IMAGENET_MEAN, IMAGENET_STD
 from .augment import AugmentConfig
 from .checkpoint import build_from_weights, load_state, save_state, save_weights
-from .choices import DISTILL_MODES, DISTILL_PIXELS, LOSSES
+from .choices import DISTILL_MODES, DISTILL_PIXELS, LOSSES, distils_features, distils_person
 from .dataset import FeatureFn, SplitArrays, batches, load_split
 from .losses import class_weights, distillation_loss, segmentation_loss
 from .nets.pwnet import PWNet, PWNetConfig
@@ -180,7 +180,7 @@ def _feature_distillation(
 ) -> tuple[torch.nn.Module | None, FeatureFn | None, list[torch.Tensor]]:
     """With ``--distill features``: the training-only projection, the teacher's feature function
     (run in the batch thread) and a one-item list the student's 1/16 features land in."""
-    if cfg.teacher is None or "features" not in cfg.distill:
+    if cfg.teacher is None or not distils_features(cfg.distill):
         return None, None, []
     from .distill import FeatureDistiller
     from .teacher import FEATURE_CHANNELS, Teacher
@@ -201,7 +201,7 @@ def _resume(cfg: TrainConfig, model: PWNet, ema: torch.nn.Module, opt: torch.opt
     path = cfg.out / "last.pt"
     state = load_state(path)
     saved = state.get("config") or {}
-    was = "features" if saved.get("teacher") and "features" in saved.get("distill", "person") else None
+    was = "features" if saved.get("teacher") and distils_features(saved.get("distill", "person")) else None
     now = "features" if distiller is not None else None
     if was != now:
         raise InputError(f"{path}: trained {'with' if was else 'without'} --distill features; resume with the "
@@ -245,7 +245,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
     weight = torch.from_numpy(class_weights(train_data.label_counts(ds.num_classes)))
     cfg.out.mkdir(parents=True, exist_ok=True)
     positive = -1
-    if cfg.teacher is not None and "person" in cfg.distill:
+    if cfg.teacher is not None and distils_person(cfg.distill):
         train_data, positive = teacher_targets(cfg, ds, train_data)
     model, init_meta = _build_model(cfg, ds)
     model = model.to(memory_format=torch.channels_last)
