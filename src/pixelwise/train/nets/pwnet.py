@@ -3,6 +3,7 @@
 Layout (strides relative to the input):
 
     stem     conv3x3 s2 -> conv3x3 s2                      1/4   c1
+    detail   residual depthwise blocks (optional)          1/4   c1
     stage2   down + residual depthwise blocks              1/8   c2
     stage3   down + dilated residual depthwise blocks      1/16  c3
     context  global average pool, 1x1, broadcast-added     1/16  c3
@@ -34,6 +35,7 @@ class PWNetConfig:
     c2: int = 64
     c3: int = 160
     decoder: int = 96
+    blocks1: int = 0
     blocks2: int = 4
     blocks3: int = 8
     dilations3: tuple[int, ...] = (1, 2, 4, 8)
@@ -97,6 +99,7 @@ class PWNet(nn.Module):
         c = config
         self.config = config
         self.stem = nn.Sequential(conv_bn_relu(3, c.c1 // 2, 3, 2), conv_bn_relu(c.c1 // 2, c.c1, 3, 2))
+        self.detail = nn.Sequential(*[DWBlock(c.c1) for _ in range(c.blocks1)])  # empty by default
         self.stage2 = nn.Sequential(Down(c.c1, c.c2), *[DWBlock(c.c2) for _ in range(c.blocks2)])
         dil = [c.dilations3[i % len(c.dilations3)] for i in range(c.blocks3)]
         self.stage3 = nn.Sequential(Down(c.c2, c.c3), *[DWBlock(c.c3, d) for d in dil])
@@ -119,7 +122,7 @@ class PWNet(nn.Module):
         self.config = PWNetConfig.from_dict({**self.config.to_dict(), "num_classes": num_classes})
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        f1 = self.stem(x)
+        f1 = self.detail(self.stem(x))
         f2 = self.stage2(f1)
         f3 = self.stage3(f2)
         f3 = f3 + self.context(F.adaptive_avg_pool2d(f3, 1))
