@@ -9,6 +9,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from pixelwise.errors import InputError  # noqa: E402
 from pixelwise.train.augment import AugmentConfig, augment_pair, photometric, random_crop  # noqa: E402
 from pixelwise.train.checkpoint import build_from_weights, load_weights  # noqa: E402
 from pixelwise.train.loop import TrainConfig, train  # noqa: E402
@@ -57,6 +58,17 @@ def test_fine_tune_with_a_different_class_list_rebuilds_the_head(tmp_path):
     assert model.head.out_channels == 5 and model.config.num_classes == 5
     old, _, _ = load_weights(tmp_path / "run" / "best.safetensors")
     assert torch.equal(model.state_dict()["stem.0.0.weight"], old["stem.0.0.weight"])  # backbone kept
+
+
+def test_from_weights_with_net_detail_grows_the_network_and_refuses_other_changes(tmp_path):
+    train(_cfg(tmp_path, epochs=1), progress=False)
+    plain = tmp_path / "run" / "last.safetensors"
+    train(_cfg(tmp_path, epochs=1, init=plain, out=tmp_path / "grown", net={"blocks1": 2}), progress=False)
+    tensors, config, _ = load_weights(tmp_path / "grown" / "last.safetensors")
+    assert config.blocks1 == 2 and config.c1 == TINY_NET["c1"] and "detail.1.pw2.0.weight" in tensors
+    with pytest.raises(InputError, match="--net can only add detail blocks"):
+        train(_cfg(tmp_path, epochs=1, init=plain, out=tmp_path / "wider", net={**TINY_NET, "c1": 16}),
+              progress=False)
 
 
 def test_augment_shapes_and_ignore_padding():

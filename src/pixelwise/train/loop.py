@@ -222,9 +222,25 @@ def _resume(cfg: TrainConfig, model: PWNet, ema: torch.nn.Module, opt: torch.opt
 
 def _build_model(cfg: TrainConfig, ds: DatasetConfig) -> tuple[PWNet, dict[str, Any]]:
     if cfg.init is not None:
-        return build_from_weights(Path(cfg.init), ds.num_classes)
+        model, meta = build_from_weights(Path(cfg.init), ds.num_classes)
+        return _grown(model, cfg.net, Path(cfg.init)), meta
     net = PWNetConfig.from_dict({**cfg.net, "num_classes": ds.num_classes})
     return PWNet(net), {}
+
+
+def _grown(model: PWNet, net: dict[str, Any], source: Path) -> PWNet:
+    """With --from the weights decide the network; --net may only add 1/4-resolution detail blocks."""
+    have = model.config.to_dict()
+    differ = sorted(k for k, v in net.items() if k != "blocks1" and have.get(k) != v)
+    if differ:
+        raise InputError(f"{source}: its network differs from the one --net asks for ({', '.join(differ)}); "
+                         "with --from, --net can only add detail blocks (--net detail)")
+    extra = net.get("blocks1", have["blocks1"]) - have["blocks1"]
+    if extra < 0:
+        raise InputError(f"{source}: it has {have['blocks1']} detail blocks, more than --net asks for")
+    if extra:
+        model.add_detail_blocks(extra)
+    return model
 
 
 def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
@@ -244,10 +260,10 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
         )
     weight = torch.from_numpy(class_weights(train_data.label_counts(ds.num_classes)))
     cfg.out.mkdir(parents=True, exist_ok=True)
+    model, init_meta = _build_model(cfg, ds)
     positive = -1
     if cfg.teacher is not None and distils_person(cfg.distill):
         train_data, positive = teacher_targets(cfg, ds, train_data)
-    model, init_meta = _build_model(cfg, ds)
     model = model.to(memory_format=torch.channels_last)
     ema = torch.optim.swa_utils.AveragedModel(model, avg_fn=_ema_fn(cfg.ema_decay), use_buffers=True)
     distiller, teacher_features, deep = _feature_distillation(cfg, model)

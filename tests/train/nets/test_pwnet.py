@@ -50,3 +50,19 @@ def test_a_detail_net_round_trips_through_weights_and_onnx(tmp_path):
     x = np.random.default_rng(0).standard_normal((1, 3, 40, 56)).astype(np.float32)
     logits, _ = session.run({"input": x})
     assert np.abs(logits - model(torch.from_numpy(x)).detach().numpy()).max() < 1e-3
+
+
+@pytest.mark.parametrize("mode", ["eval", "train"])
+def test_added_detail_blocks_start_as_the_identity(mode):
+    torch.manual_seed(0)
+    model = PWNet(PWNetConfig(**TINY_NET, num_classes=2))
+    x = torch.randn(2, 3, 48, 64)
+    model.train(mode == "train")
+    before = model(x)  # training mode: (logits, auxiliary logits)
+    model.add_detail_blocks(2)
+    model.train(mode == "train")
+    after = model(x)
+    assert model.config.blocks1 == 2 and len(model.detail) == 2
+    as_tuple = lambda y: y if isinstance(y, tuple) else (y,)  # noqa: E731
+    for b, a in zip(as_tuple(before), as_tuple(after), strict=True):
+        assert torch.allclose(b, a, atol=1e-6)

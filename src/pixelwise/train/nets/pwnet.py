@@ -17,7 +17,7 @@ are used (Conv, BatchNorm folded on export, ReLU, Add, Resize, GlobalAveragePool
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import torch
 from torch import nn
@@ -120,6 +120,16 @@ class PWNet(nn.Module):
         self.head = nn.Conv2d(d, num_classes, 1)
         self.aux = nn.Conv2d(self.aux.in_channels, num_classes, 1)
         self.config = PWNetConfig.from_dict({**self.config.to_dict(), "num_classes": num_classes})
+
+    def add_detail_blocks(self, blocks: int) -> None:
+        """Append 1/4-resolution residual blocks that start as the identity (the scale of each block's
+        last BatchNorm is zero and the stem's output is non-negative), so a trained network keeps its
+        answers and learns to use the new blocks."""
+        for _ in range(blocks):
+            block = DWBlock(self.config.c1)
+            nn.init.zeros_(block.pw2[1].weight)
+            self.detail.append(block)
+        self.config = replace(self.config, blocks1=self.config.blocks1 + blocks)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         f1 = self.detail(self.stem(x))
