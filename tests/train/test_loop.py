@@ -66,6 +66,8 @@ def test_from_weights_with_net_detail_grows_the_network_and_refuses_other_change
     train(_cfg(tmp_path, epochs=1, init=plain, out=tmp_path / "grown", net={"blocks1": 2}), progress=False)
     tensors, config, _ = load_weights(tmp_path / "grown" / "last.safetensors")
     assert config.blocks1 == 2 and config.c1 == TINY_NET["c1"] and "detail.1.pw2.0.weight" in tensors
+    with pytest.raises(InputError, match="trained with another network; resume with the same --net"):
+        train(_cfg(tmp_path, epochs=2, resume=True, net={**TINY_NET, "blocks1": 1}), progress=False)
     with pytest.raises(InputError, match="--net can only add detail blocks"):
         train(_cfg(tmp_path, epochs=1, init=plain, out=tmp_path / "wider", net={**TINY_NET, "c1": 16}),
               progress=False)

@@ -51,8 +51,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "for the true class, never fewer than 1/16 of the labelled pixels): more weight on thin "
                         "classes")
     p.add_argument("--net", choices=sorted(NETS), default="default",
-                   help="network: default; detail = two more residual blocks at 1/4 resolution (about 1.1x "
-                        "the time; with --from, added to the weights' network as blocks that start as the "
+                   help="network: default; detail = two more residual blocks at 1/4 resolution (finer detail, "
+                        "more time; with --from, added to the weights' network as blocks that start as the "
                         "identity); small. With --from, the weights otherwise decide the network")
     p.add_argument("--from", dest="init", default=None,
                    help="start from weights: a .safetensors file or 'default' (fine-tuning)")

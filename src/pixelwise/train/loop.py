@@ -212,6 +212,9 @@ def _resume(cfg: TrainConfig, model: PWNet, ema: torch.nn.Module, opt: torch.opt
             flag = "--" + key.replace("_", "-")
             raise InputError(f"{path}: trained with {flag} {saved.get(key, default)}, not {getattr(cfg, key)}; "
                              f"resume with the same {flag} or start a new --out")
+    if {k: v.shape for k, v in state["model"].items()} != {k: v.shape for k, v in model.state_dict().items()}:
+        raise InputError(f"{path}: trained with another network; resume with the same --net (and --from) or "
+                         "start a new --out")
     model.load_state_dict(state["model"])
     ema.load_state_dict(state["ema"])
     opt.load_state_dict(state["optimizer"])
