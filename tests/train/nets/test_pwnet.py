@@ -1,7 +1,5 @@
 """PWNet: the optional 1/4-resolution detail blocks, and weights of the networks without them."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -12,14 +10,13 @@ from pixelwise.engine.model import load_model  # noqa: E402
 from pixelwise.train.checkpoint import build_from_weights, save_weights  # noqa: E402
 from pixelwise.train.export import export_onnx  # noqa: E402
 from pixelwise.train.nets.pwnet import PWNet, PWNetConfig  # noqa: E402
+from pixelwise.weights import WEIGHTS_DIR  # noqa: E402
 from tests.train.test_loop import TINY_NET  # noqa: E402
-
-WEIGHTS = Path(__file__).resolve().parents[3] / "src" / "pixelwise" / "weights"
 
 
 @pytest.mark.parametrize("name", ["pwnet_camvid", "pwnet_people"])
 def test_shipped_weights_have_no_detail_blocks_and_load_strictly(name):
-    model, _ = build_from_weights(WEIGHTS / f"{name}.safetensors")  # load_state_dict is strict
+    model, _ = build_from_weights(WEIGHTS_DIR / f"{name}.safetensors")  # load_state_dict is strict
     assert model.config.blocks1 == 0 and len(model.detail) == 0
 
 
