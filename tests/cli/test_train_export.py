@@ -44,6 +44,8 @@ def test_train_reports_bad_data_in_one_line(cli, tmp_path):
     assert r.returncode == 2 and "needs both 'train' and 'val' splits" in r.stderr and "Traceback" not in r.stderr
     r = cli("train", "--data", tmp_path / "nope.yaml")
     assert r.returncode == 2 and "no such dataset file" in r.stderr
+    r = cli("train", "--data", tmp_path / "d.yaml", "--paste", "2")
+    assert r.returncode == 2 and "paste is the share of crops" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_val_writes_metrics_and_figures(cli, rgb_model, tmp_path):
@@ -101,13 +103,14 @@ def test_export_letterbox_for_photos(tmp_path):
 
 
 def test_train_recipe_options_reach_the_weights(tmp_path):
-    """--augment mixed and --distill-pixels agree are passed through and recorded with the weights."""
+    """--augment mixed, --paste and --distill-pixels agree are passed through and recorded with the weights."""
     from pixelwise.cli.main import main
     from pixelwise.train.checkpoint import load_weights
 
     data = make_mask_dataset(tmp_path / "ds", n=4)
     assert main(["train", "--data", str(data), "--out", str(tmp_path / "run"), "--epochs", "1", "--batch", "2",
                  "--crop", "24x32", "--net", "small", "--threads", "1", "--augment", "mixed",
-                 "--distill-pixels", "agree"]) == 0
+                 "--paste", "0.25", "--distill-pixels", "agree"]) == 0
     _, _, meta = load_weights(tmp_path / "run" / "last.safetensors")
     assert meta["train"]["augment"] == "mixed" and meta["train"]["distill_pixels"] == "agree"
+    assert meta["train"]["paste"] == 0.25

@@ -142,7 +142,17 @@ def test_ohem_loss_trains_and_is_recorded_with_the_weights(tmp_path) -> None:
         _cfg(tmp_path, loss="focal")
 
 
-@pytest.mark.parametrize("change", [{"loss": "ohem"}, {"augment": "strong"}, {"distill_pixels": "agree"}])
+def test_paste_trains_records_the_pasted_classes_and_must_be_a_share(tmp_path) -> None:
+    summary = train(_cfg(tmp_path, epochs=1, paste=0.5), progress=False)
+    _, _, meta = load_weights(tmp_path / "run" / "last.safetensors")
+    assert meta["train"]["paste"] == 0.5 and meta["paste_classes"] == ["fg"]  # the rarer class of bg / fg
+    assert math.isfinite(summary["best_val_miou"])
+    with pytest.raises(InputError, match="paste is the share of crops .* between 0 and 1, got -0.1"):
+        _cfg(tmp_path, paste=-0.1)
+
+
+@pytest.mark.parametrize("change", [{"loss": "ohem"}, {"augment": "strong"}, {"distill_pixels": "agree"},
+                                    {"paste": 0.5}])
 def test_resume_refuses_a_different_loss_or_augmentation(tmp_path, change) -> None:
     from pixelwise.errors import InputError
 

@@ -34,6 +34,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="photometric augmentation: basic (+-30%% colour jitter), strong (gamma, white balance, "
                         "hue, low light, blur, noise, JPEG, small rotation) or mixed (the strong geometry; the strong "
                         "or the basic colours for each crop, even odds)")
+    p.add_argument("--paste", type=float, default=0.0, metavar="P",
+                   help="copy-paste: the share of training crops (0-1) that get, from another image's crop, the "
+                        "pixels of the rarer classes (fewer labelled pixels than the median class: thin road-scene "
+                        "classes, or person)")
     p.add_argument("--teacher", type=Path, default=None, metavar="TFLITE",
                    help="a DeepLab VOC TFLite teacher to distil from (see --distill)")
     p.add_argument("--distill", choices=DISTILL_MODES, default="person",
@@ -85,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         data=args.data, out=args.out, epochs=args.epochs, batch=args.batch, crop_hw=args.crop,
         scale_range=args.scale, lr=args.lr, seed=args.seed, threads=args.threads, val_every=args.val_every,
         init=_resolve_init(args.init), resume=args.resume, train_on_val=args.train_on_val,
-        max_batches=args.max_batches, net=NETS[args.net], augment=args.augment, teacher=args.teacher,
+        max_batches=args.max_batches, net=NETS[args.net], augment=args.augment, paste=args.paste, teacher=args.teacher,
         distill=args.distill, distill_weight=args.distill_weight, distill_pixels=args.distill_pixels, loss=args.loss,
         skip_bad=args.skip_bad,
         command="pixelwise " + " ".join(shlex.quote(a) for a in sys.argv[1:]),

@@ -14,7 +14,7 @@ from ..data.config import DatasetConfig
 from ..data.formats import read_split
 from ..errors import DatasetError
 from ..io.image import read_image
-from .augment import AugmentConfig, augment_sample
+from .augment import AugmentConfig, Crop, augment_sample
 
 __all__ = ["SplitArrays", "load_split", "batches"]
 
@@ -70,8 +70,7 @@ def _make_batch(
     features: FeatureFn | None = None,
 ) -> tuple[np.ndarray, ...]:
     """(images, labels[, soft targets][, teacher features of the crops before their photometric changes])."""
-    crops = [augment_sample(data.images[i], data.labels[i], None if data.soft is None else data.soft[i], aug,
-                            ignore, rng) for i in idx]
+    crops = [augment_sample(*_sample(data, i), aug, ignore, rng, _paste_source(data, aug, rng)) for i in idx]
     xs, ys, ss, clean = zip(*crops)
     out = [np.stack(xs), np.stack(ys)]
     if data.soft is not None:
@@ -79,6 +78,18 @@ def _make_batch(
     if features is not None:
         out.append(np.stack([features(c) for c in clean]))
     return tuple(out)
+
+
+def _sample(data: SplitArrays, i: int) -> Crop:
+    return data.images[i], data.labels[i], None if data.soft is None else data.soft[i]
+
+
+def _paste_source(data: SplitArrays, aug: AugmentConfig, rng: np.random.Generator) -> Crop | None:
+    """With copy-paste on, for ``aug.paste`` of the crops: a random training image to paste from
+    (no draws at all when it is off, so the batches stay those of earlier runs)."""
+    if aug.paste <= 0 or rng.random() >= aug.paste:
+        return None
+    return _sample(data, int(rng.integers(len(data))))
 
 
 def batches(

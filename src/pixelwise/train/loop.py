@@ -31,7 +31,7 @@ from ..errors import InputError
 from ..eval.confusion import ConfusionMatrix
 from ..io.image import atomic_write_bytes
 from ..spec import IMAGENET_MEAN, IMAGENET_STD
-from .augment import AugmentConfig
+from .augment import AugmentConfig, rare_classes
 from .checkpoint import build_from_weights, load_state, save_state, save_weights
 from .choices import DISTILL_MODES, DISTILL_PIXELS, LOSSES, distils_features, distils_person
 from .dataset import FeatureFn, SplitArrays, batches, load_split
@@ -58,6 +58,7 @@ class TrainConfig:
     ema_decay: float = 0.999
     aux_weight: float = 0.4
     augment: str = "basic"  # photometric level: "basic", "strong" or "mixed" (train/augment.py)
+    paste: float = 0.0  # copy-paste: the share of crops given the rarer classes' pixels of another crop
     teacher: Path | None = None  # TFLite VOC teacher (train/teacher.py)
     distill: str = "person"  # "person": soft person targets (two-class data); "features": its features (any
     # data); "person+features": both
@@ -77,6 +78,8 @@ class TrainConfig:
             raise InputError(f"distill must be one of {', '.join(DISTILL_MODES)}, got {self.distill!r}")
         if self.distill_pixels not in DISTILL_PIXELS:
             raise InputError(f"distill_pixels must be one of {', '.join(DISTILL_PIXELS)}, got {self.distill_pixels!r}")
+        if not 0.0 <= self.paste <= 1.0:
+            raise InputError(f"paste is the share of crops that get pasted pixels, between 0 and 1, got {self.paste}")
         if self.loss not in LOSSES:
             raise InputError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
         if self.distill != "person" and self.teacher is None:
@@ -207,7 +210,8 @@ def _resume(cfg: TrainConfig, model: PWNet, ema: torch.nn.Module, opt: torch.opt
         raise InputError(f"{path}: trained {'with' if was else 'without'} --distill features; resume with the "
                          "same --teacher/--distill or start a new --out")
     # a resumed run keeps its recipe
-    for key, default in (("augment", "basic"), ("loss", "ce"), ("distill", "person"), ("distill_pixels", "all")):
+    for key, default in (("augment", "basic"), ("paste", 0.0), ("loss", "ce"), ("distill", "person"),
+                         ("distill_pixels", "all")):
         if saved and saved.get(key, default) != getattr(cfg, key):
             flag = "--" + key.replace("_", "-")
             raise InputError(f"{path}: trained with {flag} {saved.get(key, default)}, not {getattr(cfg, key)}; "
@@ -261,7 +265,11 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
         train_data = SplitArrays(
             train_data.images + val_data.images, train_data.labels + val_data.labels, train_data.names + val_data.names
         )
-    weight = torch.from_numpy(class_weights(train_data.label_counts(ds.num_classes)))
+    counts = train_data.label_counts(ds.num_classes)
+    weight = torch.from_numpy(class_weights(counts))
+    pasted = rare_classes(counts) if cfg.paste else ()
+    if pasted and progress:
+        print(f"pixelwise: --paste copies {', '.join(ds.classes[c] for c in pasted)}", file=sys.stderr)
     cfg.out.mkdir(parents=True, exist_ok=True)
     model, init_meta = _build_model(cfg, ds)
     positive = -1
@@ -272,7 +280,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
     distiller, teacher_features, deep = _feature_distillation(cfg, model)
     params = list(model.parameters()) + (list(distiller.parameters()) if distiller is not None else [])
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    aug = AugmentConfig(crop_hw=cfg.crop_hw, scale_range=cfg.scale_range, level=cfg.augment)
+    aug = AugmentConfig(crop_hw=cfg.crop_hw, scale_range=cfg.scale_range, level=cfg.augment, paste=cfg.paste,
+                        paste_classes=pasted)
     per_epoch = len(train_data) // cfg.batch
     if cfg.max_batches:
         per_epoch = min(per_epoch, cfg.max_batches)
@@ -293,6 +302,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
         "std": list(IMAGENET_STD),
         "train": cfg.to_dict(),
         "init": init_lineage(cfg.init, init_meta),
+        **({"paste_classes": [ds.classes[c] for c in pasted]} if pasted else {}),
     }
     for epoch in range(start_epoch, cfg.epochs):
         t0 = time.perf_counter()
