@@ -7,7 +7,9 @@ and speed are measured here.
 For each model (default, default-int8) and input size (240x320, 360x480, 720x960):
 val mIoU / pixel accuracy (labels compared at their 360x480 resolution), and the median
 latency of the bare ``session.run`` and of the end-to-end ``Segmenter`` call on a 360x480
-frame, next to the LR-ASPP MobileNetV3-L reference (bare, 360x480) timed in the same run.
+frame, next to the LR-ASPP MobileNetV3-L reference (bare, 360x480) timed in the same run. The
+calls of one input size are timed in interleaved rounds (bench/timing.py ``interleaved_ms``), so
+a slow spell of a shared machine slows them all and their ratios hold.
 Per-class IoU is printed for 360x480.
 
     python bench/default_model.py --threads 2 --runs 30
@@ -16,10 +18,11 @@ Per-class IoU is printed for 360x480.
 from __future__ import annotations
 
 import argparse
+from functools import partial
 from pathlib import Path
 
 import numpy as np
-from timing import cpu_line, median_ms  # bench/timing.py
+from timing import cpu_line, interleaved_ms  # bench/timing.py
 
 import pixelwise as pw
 from pixelwise.engine.session import OnnxSession, SessionConfig
@@ -44,21 +47,28 @@ def main() -> None:
 
     frame = cv2.resize(frame, (480, 360), interpolation=cv2.INTER_AREA)
     ref = OnnxSession(REFERENCE, SessionConfig(threads=args.threads)).raw if REFERENCE.is_file() else None
-    zeros = np.zeros((1, 3, 360, 480), np.float32)
-    ref_ms = median_ms(lambda: ref.run(None, {"input": zeros}), args.runs, warmup=5) if ref else None
+    ref_ms = None
+    names = args.models.split(",")
     rows, per_class = [], {}
-    for name in args.models.split(","):
-        for hw in SIZES:
+    for hw in SIZES:
+        img = frame if hw == (360, 480) else cv2.resize(frame, (hw[1], hw[0]), interpolation=cv2.INTER_LINEAR)
+        blob = np.random.default_rng(0).standard_normal((1, 3, *hw)).astype(np.float32)
+        calls, scores = {}, {}
+        for name in names:
             seg = pw.Segmenter(name, imgsz=hw, threads=args.threads)
             report = validate(seg, DATA, "val", progress=False, limit=args.limit)
-            blob = np.random.default_rng(0).standard_normal((1, 3, *hw)).astype(np.float32)
-            sess = seg.predictor.session.raw
-            bare = median_ms(lambda: sess.run(None, {"input": blob}), args.runs, warmup=5)
-            img = frame if hw == (360, 480) else cv2.resize(frame, (hw[1], hw[0]), interpolation=cv2.INTER_LINEAR)
-            e2e = median_ms(lambda: seg.predict_array(img), args.runs, warmup=5)
-            rows.append((name, hw, report.metrics.miou, report.metrics.pixel_accuracy, bare, e2e))
+            scores[name] = report.metrics
             if hw == (360, 480):
                 per_class[name] = dict(zip(report.classes, report.metrics.iou))
+            calls[f"{name} bare"] = partial(seg.predictor.session.raw.run, None, {"input": blob})
+            calls[f"{name} e2e"] = partial(seg.predict_array, img)
+        if ref is not None and hw == (360, 480):
+            calls["reference"] = partial(ref.run, None, {"input": np.zeros((1, 3, 360, 480), np.float32)})
+        ms = interleaved_ms(calls, args.runs, warmup=5)
+        ref_ms = ms.get("reference", ref_ms)
+        rows += [(name, hw, scores[name].miou, scores[name].pixel_accuracy, ms[f"{name} bare"], ms[f"{name} e2e"])
+                 for name in names]
+    rows.sort(key=lambda row: names.index(row[0]))
     print(f"# bench/default_model.py  threads={args.threads}  runs={args.runs}  val images={report.images}")
     print(f"machine: {cpu_line()}")
     print_folds_and_sizes(args.models.split(","))

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import argparse
 from collections import defaultdict
+from functools import partial
 from pathlib import Path
 
 import cv2
 import numpy as np
-from timing import cpu_line, median_ms  # bench/timing.py
+from timing import cpu_line, interleaved_ms  # bench/timing.py
 
 import pixelwise as pw
 from pixelwise.data.config import load_dataset_config
@@ -106,11 +107,12 @@ def main() -> None:
         print(f"| {name} | " + " | ".join(f"{c.iou(f'found {n}'):.1f}" for _, n in SIZES) + " |")
     photo = cv2.resize(read_image(REPO / "src" / "pixelwise" / "assets" / "leuvenA.jpg"), (640, 480))
     road = pw.Segmenter("default", threads=args.threads, backend="onnxruntime")
-    print("\n| model | end-to-end ms, 640x480 photo (median) | file MB |")
+    models = {args.model: seg, "default (road)": road}
+    ms = interleaved_ms({name: partial(s.predict_array, photo) for name, s in models.items()}, args.runs, warmup=5)
+    print("\n| model | end-to-end ms, 640x480 photo (median, interleaved rounds) | file MB |")
     print("| --- | --- | --- |")
-    for name, s in ((args.model, seg), ("default (road)", road)):
-        ms = median_ms(lambda s=s: s.predict_array(photo), args.runs, warmup=5)
-        print(f"| {name} | {ms:.2f} | {s.model_path.stat().st_size / 1e6:.2f} |")
+    for name, s in models.items():
+        print(f"| {name} | {ms[name]:.2f} | {s.model_path.stat().st_size / 1e6:.2f} |")
 
 
 if __name__ == "__main__":
