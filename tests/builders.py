@@ -111,3 +111,26 @@ def make_mask_dataset(root, n=4, hw=(24, 32), classes=("bg", "fg"), seed=0):
         f"format: masks\nroot: .\ntrain: train/images\nval: val/images\nignore_index: 255\n"
         f"things: [{classes[-1]}]\nclasses:\n{names}\n")
     return root / "dataset.yaml"
+
+
+def make_qdq_onnx(path: Path) -> Path:
+    """A tiny quantized (QDQ) version of the RGB model: input -> Q -> DQ -> AveragePool -> logits."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    inp = helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, "height", "width"])
+    out = helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 3, None, None])
+    scale = helper.make_tensor("scale", TensorProto.FLOAT, [], [0.05])
+    zero = helper.make_tensor("zero", TensorProto.UINT8, [], [128])
+    nodes = [helper.make_node("QuantizeLinear", ["input", "scale", "zero"], ["q"]),
+             helper.make_node("DequantizeLinear", ["q", "scale", "zero"], ["dq"]),
+             helper.make_node("AveragePool", ["dq"], ["logits"], kernel_shape=[4, 4], strides=[4, 4])]
+    model = helper.make_model(helper.make_graph(nodes, "rgbq", [inp], [out], [scale, zero]),
+                              opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    entry = model.metadata_props.add()
+    entry.key, entry.value = "pixelwise.spec", json.dumps(
+        {"adapter": "semantic", "input_hw": [64, 96], "classes": ["red", "green", "blue"], "dynamic": True,
+         "name": "rgbq"})
+    onnx.save(model, str(path))
+    return path

@@ -103,14 +103,15 @@ def test_export_letterbox_for_photos(tmp_path):
 
 
 def test_train_recipe_options_reach_the_weights(tmp_path):
-    """--augment mixed, --paste and --distill-pixels agree are passed through and recorded with the weights."""
+    """--augment mixed, --paste, --distill-pixels agree and --precision bf16 are passed through and recorded with
+    the weights."""
     from pixelwise.cli.main import main
     from pixelwise.train.checkpoint import load_weights
 
     data = make_mask_dataset(tmp_path / "ds", n=4)
     assert main(["train", "--data", str(data), "--out", str(tmp_path / "run"), "--epochs", "1", "--batch", "2",
                  "--crop", "24x32", "--net", "small", "--threads", "1", "--augment", "mixed",
-                 "--paste", "0.25", "--distill-pixels", "agree"]) == 0
+                 "--paste", "0.25", "--distill-pixels", "agree", "--precision", "bf16"]) == 0
     _, _, meta = load_weights(tmp_path / "run" / "last.safetensors")
     assert meta["train"]["augment"] == "mixed" and meta["train"]["distill_pixels"] == "agree"
-    assert meta["train"]["paste"] == 0.25
+    assert meta["train"]["paste"] == 0.25 and meta["train"]["precision"] == "bf16"

@@ -15,6 +15,8 @@ from pixelwise.errors import ModelError
 from tests.builders import make_semantic_onnx
 from tests.engine.auto_setup import HAS_OPENVINO, auto_config, needs_openvino
 
+pytestmark = pytest.mark.usefixtures("cpu_without_bf16")  # the same candidates on every CPU
+
 
 def test_candidates_put_the_reference_first_and_follow_the_filters():
     c = candidates("fp32")

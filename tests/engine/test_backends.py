@@ -9,6 +9,7 @@ import pixelwise as pw
 from pixelwise.engine.backends import BACKENDS, SessionConfig, is_installed, is_quantized
 from pixelwise.engine.session import OpenCVSession, open_session
 from pixelwise.errors import ModelError
+from tests.builders import make_qdq_onnx
 
 YOLO = Path(__file__).resolve().parents[3] / "shared" / "models" / "yolo" / "yolo11n-seg-camvid-320.onnx"
 SAMPLE = Path(__file__).resolve().parents[2] / "src" / "pixelwise" / "assets" / "leuvenA.jpg"
@@ -51,31 +52,6 @@ def test_unknown_backend_and_bytes(rgb_model):
 HAS_OPENVINO = is_installed("openvino")
 needs_openvino = pytest.mark.skipif(not HAS_OPENVINO,
                                     reason="openvino not installed (pip install 'pixelwise[openvino]')")
-
-
-def make_qdq_onnx(path: Path) -> Path:
-    """A tiny quantized (QDQ) version of the RGB model: input -> Q -> DQ -> AveragePool -> logits."""
-    import json
-
-    import onnx
-    from onnx import TensorProto, helper
-
-    inp = helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, "height", "width"])
-    out = helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 3, None, None])
-    scale = helper.make_tensor("scale", TensorProto.FLOAT, [], [0.05])
-    zero = helper.make_tensor("zero", TensorProto.UINT8, [], [128])
-    nodes = [helper.make_node("QuantizeLinear", ["input", "scale", "zero"], ["q"]),
-             helper.make_node("DequantizeLinear", ["q", "scale", "zero"], ["dq"]),
-             helper.make_node("AveragePool", ["dq"], ["logits"], kernel_shape=[4, 4], strides=[4, 4])]
-    model = helper.make_model(helper.make_graph(nodes, "rgbq", [inp], [out], [scale, zero]),
-                              opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    entry = model.metadata_props.add()
-    entry.key, entry.value = "pixelwise.spec", json.dumps(
-        {"adapter": "semantic", "input_hw": [64, 96], "classes": ["red", "green", "blue"], "dynamic": True,
-         "name": "rgbq"})
-    onnx.save(model, str(path))
-    return path
 
 
 @pytest.fixture

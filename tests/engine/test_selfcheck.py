@@ -14,6 +14,8 @@ from pixelwise.result import Instances, Result
 from pixelwise.spec import ModelSpec
 from tests.engine.auto_setup import auto_config, needs_openvino, slowed
 
+pytestmark = pytest.mark.usefixtures("cpu_without_bf16")  # the same candidates on every CPU
+
 SPEC = ModelSpec(adapter="semantic", input_hw=(8, 8), classes=("a", "b"))
 
 
@@ -140,6 +142,44 @@ def test_an_instance_model_s_winner_must_find_the_same_detections(tmp_path, monk
 
 
 @needs_openvino
+def test_an_instance_check_counts_detections_below_the_usual_threshold(tmp_path, monkeypatch):
+    from tests.builders import make_yolo_onnx
+
+    faint = make_yolo_onnx(tmp_path / "faint.onnx", ("car",), [(20, 20, 16, 16, 0, 0.1)])  # below --conf 0.25
+    _slow_baseline(monkeypatch)
+    real_agreement, seen = selfcheck.agreement, []
+    monkeypatch.setattr(selfcheck, "agreement",
+                        lambda a, b, k: seen.append(len(a.instances)) or real_agreement(a, b, k))
+    _, _, choice = select_backend(faint, SessionConfig(threads=1), auto_config(tmp_path)[0])
+    assert choice.label == "openvino/fp32" and seen == [1, 1, 1]  # the faint box was compared on every check image
+
+
+@needs_openvino
+def test_a_reduced_precision_needs_detections_to_compare(tmp_path, monkeypatch):
+    from pixelwise.engine.backends import openvino as ov_backend
+    from tests.builders import make_yolo_onnx
+
+    monkeypatch.setattr(ov_backend, "cpu_precisions", lambda: ("fp32", "bf16", "int8"))
+    real = selfcheck.open_backend
+
+    def bf16_only(model, config, backend):  # OpenVINO's only path: "bf16" (an FP32 session here)
+        if config.precision == "fp32":
+            raise ModelError("fp32 refused here (test)")
+        return real(model, replace(config, precision="fp32"), backend)
+
+    monkeypatch.setattr(selfcheck, "open_backend", bf16_only)
+    _slow_baseline(monkeypatch)  # so "bf16" wins the race
+    blank = make_yolo_onnx(tmp_path / "blank.onnx", ("car",), [])
+    _, _, choice = select_backend(blank, SessionConfig(threads=1), auto_config(tmp_path / "a")[0])
+    assert choice.label == "onnxruntime/fp32" and choice.agreement == {"openvino/bf16": 1.0}
+    assert choice.rejected["openvino/bf16"] == ("the check images show no detection (score >= 0.05), so its bf16 "
+                                                "answers could not be compared with onnxruntime/fp32's")
+    found = make_yolo_onnx(tmp_path / "found.onnx", ("car",), [(20, 20, 16, 16, 0, 0.9)])
+    _, _, choice = select_backend(found, SessionConfig(threads=1), auto_config(tmp_path / "b")[0])
+    assert choice.label == "openvino/bf16" and choice.agreement == {"openvino/bf16": 1.0}
+
+
+@needs_openvino
 def test_a_candidate_that_disagrees_is_rejected(rgb_model, tmp_path, monkeypatch):
     monkeypatch.setattr(selfcheck, "MIN_PIXEL_AGREEMENT", 1.01)  # nothing can agree this well
     _slow_baseline(monkeypatch)  # OpenVINO wins the race
@@ -187,3 +227,23 @@ def test_openvino_only_refuses_in_one_line_when_no_precision_opens_or_agrees(rgb
     with pytest.raises(ModelError, match=r"no candidate path opens here \(fp32 refused here \(test\); bf16 refused "
                                          r"here \(test\)\); use --backend onnxruntime$"):
         select_backend(rgb_model, SessionConfig(threads=1), auto_config(tmp_path / "b")[0], backend="openvino")
+
+
+@needs_openvino
+@pytest.mark.parametrize("precision", ["auto", "int8"])
+def test_openvino_on_an_int8_file_is_checked_against_onnxruntime(tmp_path, monkeypatch, precision):
+    from pixelwise.engine.auto import open_model
+    from pixelwise.engine.backends import openvino as ov_backend
+    from tests.builders import make_qdq_onnx
+
+    monkeypatch.setattr(ov_backend, "has_vnni", lambda: True)  # not refused outright: measured
+    qdq = make_qdq_onnx(tmp_path / "rgb_int8.onnx")
+    cfg, calls = auto_config(tmp_path / "a")
+    session, _, choice = open_model(qdq, SessionConfig(threads=1), backend="openvino", precision=precision, auto=cfg)
+    assert choice.label == "openvino/int8" == f"{session.backend}/{session.precision}" and calls == [1]
+    assert choice.measured and choice.reference == "onnxruntime/int8" and choice.agreement["openvino/int8"] >= 0.995
+    monkeypatch.setattr(selfcheck, "MIN_PIXEL_AGREEMENT", 1.01)  # as OpenVINO's kernels on the default INT8 model
+    with pytest.raises(ModelError, match=r"no candidate path keeps the model's answers \(agreement [\d.]+% with "
+                                         r"onnxruntime/int8 is below the bar\); use --backend onnxruntime$"):
+        open_model(qdq, SessionConfig(threads=1), backend="openvino", precision=precision,
+                   auto=auto_config(tmp_path / "b")[0])

@@ -151,6 +151,39 @@ def test_paste_trains_records_the_pasted_classes_and_must_be_a_share(tmp_path) -
         _cfg(tmp_path, paste=-0.1)
 
 
+def _conv_dtypes_while(fn) -> set:
+    """The dtypes of every Conv2d output computed while ``fn`` runs."""
+    seen = set()
+    hook = torch.nn.modules.module.register_module_forward_hook(
+        lambda module, _inputs, output: seen.add(output.dtype) if isinstance(module, torch.nn.Conv2d) else None)
+    try:
+        fn()
+    finally:
+        hook.remove()
+    return seen
+
+
+def test_bf16_trains_under_autocast_keeps_float32_weights_and_may_change_on_resume(tmp_path) -> None:
+    seen = _conv_dtypes_while(lambda: train(_cfg(tmp_path, epochs=1, precision="bf16"), progress=False))
+    assert torch.bfloat16 in seen and torch.float32 in seen  # training steps in bf16; validation in float32
+    state, _, meta = load_weights(tmp_path / "run" / "last.safetensors")
+    assert meta["train"]["precision"] == "bf16" and {v.dtype for v in state.values()} <= {torch.float32, torch.int64}
+    seen = _conv_dtypes_while(lambda: train(_cfg(tmp_path, epochs=2, resume=True), progress=False))
+    assert seen == {torch.float32}  # resumed in fp32: a recipe's precision is not part of it
+    assert len((tmp_path / "run" / "log.csv").read_text().splitlines()) == 3
+    with pytest.raises(InputError, match="precision must be one of fp32, bf16, got 'fp16'"):
+        _cfg(tmp_path, precision="fp16")
+
+
+def test_bf16_on_a_cpu_without_bf16_hardware_says_it_will_be_slow(tmp_path, monkeypatch, capsys) -> None:
+    from pixelwise.train import loop
+
+    monkeypatch.setattr(loop, "bf16_native", lambda: False)
+    train(_cfg(tmp_path, epochs=1, precision="bf16"), progress=True)
+    err = capsys.readouterr().err
+    assert "this CPU has neither AMX nor AVX512-BF16: --precision bf16 will likely train slower" in err
+
+
 @pytest.mark.parametrize("change", [{"loss": "ohem"}, {"augment": "strong"}, {"distill_pixels": "agree"},
                                     {"paste": 0.5}])
 def test_resume_refuses_a_different_loss_or_augmentation(tmp_path, change) -> None:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
-from ..train.choices import DISTILL_MODES, DISTILL_PIXELS, LOSSES, PHOTOMETRIC_LEVELS
+from ..train.choices import DISTILL_MODES, DISTILL_PIXELS, LOSSES, PHOTOMETRIC_LEVELS, PRECISIONS
 from .options import float_pair, hw
 
 NETS = {
@@ -54,6 +54,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="ce = class-weighted cross-entropy; ohem = the same over the hard pixels only (p < 0.7 "
                         "for the true class, never fewer than 1/16 of the labelled pixels): more weight on thin "
                         "classes")
+    p.add_argument("--precision", choices=PRECISIONS, default="fp32",
+                   help="bf16: the forward pass and loss in bfloat16 (CPU autocast; weights and the exported model "
+                        "stay float32), fast on CPUs with AMX or AVX512-BF16; a resumed run may change it")
     p.add_argument("--net", choices=sorted(NETS), default="default",
                    help="network: default; detail = two more residual blocks at 1/4 resolution (finer detail, "
                         "more time; with --from, added to the weights' network as blocks that start as the "
@@ -91,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
         init=_resolve_init(args.init), resume=args.resume, train_on_val=args.train_on_val,
         max_batches=args.max_batches, net=NETS[args.net], augment=args.augment, paste=args.paste, teacher=args.teacher,
         distill=args.distill, distill_weight=args.distill_weight, distill_pixels=args.distill_pixels, loss=args.loss,
+        precision=args.precision,
         skip_bad=args.skip_bad,
         command="pixelwise " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
     )

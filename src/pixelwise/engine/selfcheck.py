@@ -7,7 +7,10 @@ can no longer win (:mod:`.race`). Only the winners are checked,
 fastest first, on the check images through the full predictor against the reference's
 results (ONNX Runtime at the file's precision): semantic models must agree on >=
 ``MIN_PIXEL_AGREEMENT`` of pixels, instance models must find every detection again (same
-class, box IoU >= ``MIN_BOX_IOU``). The first that agrees is chosen, else the baseline. So
+class, box IoU >= ``MIN_BOX_IOU``), compared at the low score threshold ``CHECK_CONF`` so that
+the check sees detections even on a photo unlike the model's training data; a path at another
+precision than the reference's is refused when the check images show no detection at all
+(nothing would have been verified). The first that agrees is chosen, else the baseline. So
 the agreement check costs nothing where no candidate is faster, and the reference's results
 are computed once, image by image, only when a candidate needs them.
 """
@@ -24,17 +27,19 @@ import numpy as np
 
 from ..adapters import get_adapter
 from ..errors import ModelError
+from ..options import PredictOptions
 from ..result import Result
 from ..spec import ModelSpec
 from . import race
 from .agreement import match_boxes
 from .backends import Backend, SessionConfig, open_backend
 
-__all__ = ["MIN_PIXEL_AGREEMENT", "MIN_BOX_IOU", "Measured", "measure", "check_images", "agreement", "passes",
-           "phase", "synthetic_image", "with_precision"]
+__all__ = ["MIN_PIXEL_AGREEMENT", "MIN_BOX_IOU", "CHECK_CONF", "Measured", "measure", "check_images", "agreement",
+           "passes", "phase", "synthetic_image", "with_precision"]
 
 MIN_PIXEL_AGREEMENT = 0.995
 MIN_BOX_IOU = 0.99
+CHECK_CONF = 0.05  # instance models: the check's score threshold, below any usual --conf
 
 
 @dataclass(frozen=True)
@@ -164,6 +169,7 @@ def _first_agreeing(model: Path, order: list[str], sessions: dict[str, Backend],
     from .predictor import Predictor
 
     kind = get_adapter(spec.adapter).kind
+    options = PredictOptions(conf=CHECK_CONF) if kind == "instance" else PredictOptions()
     ref_label = f"{reference.backend}/{reference.precision}"
     expected: list[Result] = []
     agree: dict[str, float] = {}
@@ -174,17 +180,27 @@ def _first_agreeing(model: Path, order: list[str], sessions: dict[str, Backend],
         for i, image in enumerate(images):
             if i == len(expected):
                 with phase(phases, "reference results"):
-                    expected.append(Predictor(reference, spec)(image))
+                    expected.append(Predictor(reference, spec)(image, options))
             with phase(phases, f"agreement {label}"):
-                value = min(value, agreement(expected[i], predictor(image), kind))
+                value = min(value, agreement(expected[i], predictor(image, options), kind))
             if not passes(value, kind):
                 break
         agree[label] = round(value, 6)
-        if passes(value, kind):
+        if passes(value, kind) and _unverified(expected, kind, label, reference.precision):
+            rejected[label] = (f"the check images show no detection (score >= {CHECK_CONF}), so its "
+                               f"{label.split('/')[1]} answers could not be compared with {ref_label}'s")
+        elif passes(value, kind):
             return label, agree
-        rejected[label] = f"agreement {value * 100:.2f}% with {ref_label} is below the bar"
+        else:
+            rejected[label] = f"agreement {value * 100:.2f}% with {ref_label} is below the bar"
     raise ModelError(f"{model}: no candidate path keeps the model's answers ({'; '.join(rejected.values())}); "
                      "use --backend onnxruntime")
+
+
+def _unverified(expected: list[Result], kind: str, label: str, reference_precision: str) -> bool:
+    """An instance path at another precision than the reference's, checked on images with no detection."""
+    return (kind == "instance" and label.split("/")[1] != reference_precision
+            and all(r.instances is None or len(r.instances) == 0 for r in expected))
 
 
 def synthetic_image(hw: tuple[int, int]) -> np.ndarray:

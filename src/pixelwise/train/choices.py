@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-__all__ = ["PHOTOMETRIC_LEVELS", "DISTILL_MODES", "DISTILL_PIXELS", "LOSSES", "distils_person", "distils_features"]
+__all__ = ["PHOTOMETRIC_LEVELS", "DISTILL_MODES", "DISTILL_PIXELS", "LOSSES", "PRECISIONS", "distils_person",
+           "distils_features"]
 
 # --augment: "basic" (+-30% colour jitter), "strong" (new streets and light) or "mixed" (strong or
 # basic for each crop, even odds; train/augment.py)
@@ -29,3 +30,7 @@ DISTILL_PIXELS = ("all", "agree")
 # --loss: "ce" = class-weighted cross-entropy over every labelled pixel; "ohem" = the same over
 # the hard pixels only (train/losses.py hard_pixel_mean), aimed at thin classes such as poles and signs
 LOSSES = ("ce", "ohem")
+# --precision: "fp32" = every training step in float32; "bf16" = the forward pass and the loss under
+# PyTorch's CPU autocast to bfloat16 (weights, optimiser, EMA and the exported model stay float32);
+# fast on CPUs with AMX or AVX512-BF16, slower elsewhere
+PRECISIONS = ("fp32", "bf16")

@@ -33,7 +33,7 @@ from ..io.image import atomic_write_bytes
 from ..spec import IMAGENET_MEAN, IMAGENET_STD
 from .augment import AugmentConfig, rare_classes
 from .checkpoint import build_from_weights, load_state, save_state, save_weights
-from .choices import DISTILL_MODES, DISTILL_PIXELS, LOSSES, distils_features, distils_person
+from .choices import DISTILL_MODES, DISTILL_PIXELS, LOSSES, PRECISIONS, distils_features, distils_person
 from .dataset import FeatureFn, SplitArrays, batches, load_split
 from .losses import class_weights, distillation_loss, segmentation_loss
 from .nets.pwnet import PWNet, PWNetConfig
@@ -65,6 +65,7 @@ class TrainConfig:
     distill_weight: float = 0.5  # weight of the teacher term beside the labels' cross-entropy
     distill_pixels: str = "all"  # "all" or "agree": where the person teacher's term applies (train/losses.py)
     loss: str = "ce"  # "ce" or "ohem" (train/losses.py)
+    precision: str = "fp32"  # "fp32" or "bf16": CPU autocast of the forward pass and loss (train/choices.py)
     init: Path | None = None  # --from: weights to start from (fine-tuning / later stage)
     resume: bool = False
     train_on_val: bool = False
@@ -80,6 +81,8 @@ class TrainConfig:
             raise InputError(f"distill_pixels must be one of {', '.join(DISTILL_PIXELS)}, got {self.distill_pixels!r}")
         if not 0.0 <= self.paste <= 1.0:
             raise InputError(f"paste is the share of crops that get pasted pixels, between 0 and 1, got {self.paste}")
+        if self.precision not in PRECISIONS:
+            raise InputError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         if self.loss not in LOSSES:
             raise InputError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
         if self.distill != "person" and self.teacher is None:
@@ -88,6 +91,11 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in d.items()}
+
+
+def bf16_native() -> bool:
+    """Whether this CPU computes bfloat16 in hardware (AMX or AVX512-BF16), where autocast pays."""
+    return bool(torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported())
 
 
 def _to_tensor(images: np.ndarray) -> torch.Tensor:
@@ -270,6 +278,9 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
     pasted = rare_classes(counts) if cfg.paste else ()
     if pasted and progress:
         print(f"pixelwise: --paste copies {', '.join(ds.classes[c] for c in pasted)}", file=sys.stderr)
+    if cfg.precision == "bf16" and progress and not bf16_native():
+        print("pixelwise: this CPU has neither AMX nor AVX512-BF16: --precision bf16 will likely train slower "
+              "than fp32", file=sys.stderr)
     cfg.out.mkdir(parents=True, exist_ok=True)
     model, init_meta = _build_model(cfg, ds)
     positive = -1
@@ -316,11 +327,13 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
                     break
                 for group in opt.param_groups:
                     group["lr"] = _lr_at(cfg, epoch * per_epoch + i, total, per_epoch)
-                logits, aux = model(_to_tensor(xb))
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.precision == "bf16"):
+                    logits, aux = model(_to_tensor(xb))
+                logits, aux = logits.float(), aux.float()
                 target = torch.from_numpy(yb).long()
                 loss = segmentation_loss(logits, target, weight, ignore, aux, cfg.aux_weight, cfg.loss)
                 if distiller is not None:  # the teacher's features come last
-                    loss = loss + cfg.distill_weight * distiller(deep[0], extra.pop())
+                    loss = loss + cfg.distill_weight * distiller(deep[0].float(), extra.pop())
                 if extra:  # the teacher's soft person targets
                     labels = target if cfg.distill_pixels == "agree" else None
                     loss = loss + cfg.distill_weight * distillation_loss(logits, torch.from_numpy(extra[0]), positive,
