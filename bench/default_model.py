@@ -10,7 +10,8 @@ latency of the bare ``session.run`` and of the end-to-end ``Segmenter`` call on 
 frame, next to the LR-ASPP MobileNetV3-L reference (bare, 360x480) timed in the same run. The
 calls of one input size are timed in interleaved rounds (bench/timing.py ``interleaved_ms``), so
 a slow spell of a shared machine slows them all and their ratios hold.
-Per-class IoU is printed for 360x480.
+Per-class IoU is printed for 360x480. Each model runs on the path ``--backend`` gives it (default
+``auto``, what a user gets; the path is shown beside its name); the reference runs on ONNX Runtime FP32.
 
     python bench/default_model.py --threads 2 --runs 30
 """
@@ -40,6 +41,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--models", default="default,default-int8")
     ap.add_argument("--limit", type=int, default=None, help="val images (default: all 101)")
+    ap.add_argument("--backend", default="auto", help="the Segmenter's backend (default auto: what users get)")
     args = ap.parse_args()
 
     frame = pw.Segmenter(args.models.split(",")[0]).load(REPO / "src" / "pixelwise" / "assets" / "leuvenA.jpg")[0]
@@ -49,26 +51,27 @@ def main() -> None:
     ref = OnnxSession(REFERENCE, SessionConfig(threads=args.threads)).raw if REFERENCE.is_file() else None
     ref_ms = None
     names = args.models.split(",")
-    rows, per_class = [], {}
+    rows, per_class, paths = [], {}, {}
     for hw in SIZES:
         img = frame if hw == (360, 480) else cv2.resize(frame, (hw[1], hw[0]), interpolation=cv2.INTER_LINEAR)
         blob = np.random.default_rng(0).standard_normal((1, 3, *hw)).astype(np.float32)
         calls, scores = {}, {}
         for name in names:
-            seg = pw.Segmenter(name, imgsz=hw, threads=args.threads)
+            seg = pw.Segmenter(name, imgsz=hw, threads=args.threads, backend=args.backend)
+            paths[name] = seg.backend_choice.label
             report = validate(seg, DATA, "val", progress=False, limit=args.limit)
             scores[name] = report.metrics
             if hw == (360, 480):
                 per_class[name] = dict(zip(report.classes, report.metrics.iou))
-            calls[f"{name} bare"] = partial(seg.predictor.session.raw.run, None, {"input": blob})
+            calls[f"{name} bare"] = partial(seg.predictor.session.run, {seg.predictor.input_name: blob})
             calls[f"{name} e2e"] = partial(seg.predict_array, img)
         if ref is not None and hw == (360, 480):
             calls["reference"] = partial(ref.run, None, {"input": np.zeros((1, 3, 360, 480), np.float32)})
         ms = interleaved_ms(calls, args.runs, warmup=5)
         ref_ms = ms.get("reference", ref_ms)
-        rows += [(name, hw, scores[name].miou, scores[name].pixel_accuracy, ms[f"{name} bare"], ms[f"{name} e2e"])
-                 for name in names]
-    rows.sort(key=lambda row: names.index(row[0]))
+        rows += [(f"{name} ({paths[name]})", hw, scores[name].miou, scores[name].pixel_accuracy, ms[f"{name} bare"],
+                  ms[f"{name} e2e"]) for name in names]
+    rows.sort(key=lambda row: names.index(row[0].split(" (")[0]))
     print(f"# bench/default_model.py  threads={args.threads}  runs={args.runs}  val images={report.images}")
     print(f"machine: {cpu_line()}")
     print_folds_and_sizes(args.models.split(","))

@@ -12,7 +12,10 @@ ms per image, image already decoded in memory -> result with full-resolution mas
   Ultralytics' default export, its ``metadata.yaml`` beside) and handed to ``YOLO(dir)``:
   Ultralytics' own OpenVINO backend (LATENCY hint, the CPU plugin's default precision);
 - pixelwise ``Segmenter(model=file, backend="auto")`` (its choice is shown) and, for
-  reference, ``backend="onnxruntime", precision="fp32"``.
+  reference, ``backend="onnxruntime", precision="fp32"``; on a CPU whose OpenVINO plugin offers
+  bf16 (where Ultralytics' OpenVINO path runs bf16 by default), also ``backend="openvino",
+  precision="bf16"``, the same precision as Ultralytics' OpenVINO path. Detections are matched
+  (same class, box IoU >= 0.99) against Ultralytics on ONNX Runtime FP32, for each side.
 
 Ultralytics runs in its own venv (``--ultra-python``; AGPL and heavy, never a pixelwise
 dependency), in a child process of this run; pixelwise runs in this process (no torch
@@ -140,15 +143,24 @@ def ultralytics_side(job: dict) -> None:
 # -- the pixelwise side (this process) ----------------------------------------------------
 def pixelwise_times(onnx: Path, images: list, runs: int, threads: int, cache: Path) -> dict:
     import pixelwise as pw
+    from pixelwise.engine.backends import installed_backends
 
     out = {}
-    for key, kw in (("auto", {"backend": "auto"}), ("ort", {"backend": "onnxruntime", "precision": "fp32"})):
+    paths = [("auto", {"backend": "auto"}), ("ort", {"backend": "onnxruntime", "precision": "fp32"})]
+    if "openvino" in installed_backends():
+        from pixelwise.engine.backends.openvino import cpu_precisions
+
+        if "bf16" in cpu_precisions():  # the precision Ultralytics' OpenVINO path runs at on such a CPU
+            paths.append(("bf16", {"backend": "openvino", "precision": "bf16"}))
+    for key, kw in paths:
         seg = pw.Segmenter(onnx, threads=threads, cache_dir=cache, conf=CONF, iou=IOU, **kw)
         cycle = itertools.cycle(images)
         out[f"{key}_ms"] = median_ms(lambda s=seg, c=cycle: s.predict_array(next(c)), runs, warmup=3)
         if key == "auto":
             out["choice"] = seg.backend_choice.label
-            out["found"] = [(r.instances.boxes_xyxy, r.instances.class_ids) for r in map(seg.predict_array, images)]
+        if key in ("auto", "bf16"):
+            out[f"{key}_found"] = [(r.instances.boxes_xyxy, r.instances.class_ids)
+                                   for r in map(seg.predict_array, images)]
     return out
 
 
@@ -197,11 +209,15 @@ def row(label: str, pw_side: dict, ul: dict | None) -> tuple[str, list[str]]:
         notes.append(f"{label}: Ultralytics on OpenVINO failed: {ul['ov_error']}")
     ort, ov = ul.get("ort_ms"), ul.get("ov_ms")
     best = min((t for t in (ort, ov) if t), default=None)
-    agree = detections_matched(pw_side["found"], ul["ort_found"]) if "ort_found" in ul else "-"
+    agree = detections_matched(pw_side["auto_found"], ul["ort_found"]) if "ort_found" in ul else "-"
+    ul_ov_agree = detections_matched(ul["ov_found"], ul["ort_found"]) if "ov_found" in ul else "-"
     ov_cell = f"{_ms(ov)} ({ul['ov_precision']})" if ov else "-"
+    bf16 = pw_side.get("bf16_ms")
+    bf16_agree = detections_matched(pw_side["bf16_found"], ul["ort_found"]) if bf16 and "ort_found" in ul else "-"
     return (f"| {label} | {_ms(ort)} | {ov_cell} | {pw_side['auto_ms']:.1f} ({pw_side['choice']}) | "
-            f"{pw_side['ort_ms']:.1f} | {_ratio(pw_side['auto_ms'], ort)} | {_ratio(pw_side['auto_ms'], best)} | "
-            f"{agree} |"), notes
+            f"{pw_side['ort_ms']:.1f} | {_ms(bf16)} | {_ratio(pw_side['auto_ms'], ort)} | "
+            f"{_ratio(pw_side['auto_ms'], best)} | {_ratio(bf16, ov) if bf16 else '-'} | {agree} | {ul_ov_agree} | "
+            f"{bf16_agree} |"), notes
 
 
 def header(args, paths: list[Path], ultra: str | None) -> None:
@@ -270,8 +286,10 @@ def compare(args) -> int:
 def _table_head(version: str | None) -> str:
     ul = f"Ultralytics {version}" if version else "Ultralytics"
     return (f"| model | {ul} ONNX Runtime ms | {ul} OpenVINO ms (precision) | pixelwise auto ms (choice) | "
-            f"pixelwise ORT FP32 ms | auto / UL ONNX | auto / UL best | detections pixelwise / UL ONNX, matched |\n"
-            "| --- | --- | --- | --- | --- | --- | --- | --- |")
+            f"pixelwise ORT FP32 ms | pixelwise OpenVINO bf16 ms | auto / UL ONNX | auto / UL best | "
+            f"pixelwise bf16 / UL OpenVINO | detections: pixelwise auto / UL ONNX, matched | "
+            f"UL OpenVINO / UL ONNX, matched | pixelwise bf16 / UL ONNX, matched |\n"
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 
 
 if __name__ == "__main__":
