@@ -175,6 +175,18 @@ def test_bf16_trains_under_autocast_keeps_float32_weights_and_may_change_on_resu
         _cfg(tmp_path, precision="fp16")
 
 
+def test_a_loss_that_is_not_finite_stops_training_and_keeps_the_last_epoch(tmp_path, monkeypatch) -> None:
+    from pixelwise.errors import PixelwiseRuntimeError
+    from pixelwise.train import loop
+
+    train(_cfg(tmp_path, epochs=1, precision="bf16"), progress=False)
+    monkeypatch.setattr(loop, "segmentation_loss", lambda logits, *a, **k: logits.sum() * float("nan"))
+    with pytest.raises(PixelwiseRuntimeError, match=r"loss became nan at epoch 2, batch 1; .* resume it with "
+                                                     r"--precision fp32"):
+        train(_cfg(tmp_path, epochs=2, resume=True, precision="bf16"), progress=False)
+    assert len((tmp_path / "run" / "log.csv").read_text().splitlines()) == 2  # epoch 1 kept, nothing of epoch 2
+
+
 def test_bf16_on_a_cpu_without_bf16_hardware_says_it_will_be_slow(tmp_path, monkeypatch, capsys) -> None:
     from pixelwise.train import loop
 

@@ -27,7 +27,7 @@ import torch
 from torch.nn import functional as F
 
 from ..data.config import DatasetConfig, load_dataset_config
-from ..errors import InputError
+from ..errors import InputError, PixelwiseRuntimeError
 from ..eval.confusion import ConfusionMatrix
 from ..io.image import atomic_write_bytes
 from ..spec import IMAGENET_MEAN, IMAGENET_STD
@@ -338,6 +338,12 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
                     labels = target if cfg.distill_pixels == "agree" else None
                     loss = loss + cfg.distill_weight * distillation_loss(logits, torch.from_numpy(extra[0]), positive,
                                                                          labels=labels, ignore=ignore)
+                if not torch.isfinite(loss):
+                    raise PixelwiseRuntimeError(
+                        f"the training loss became {loss.item()} at epoch {epoch + 1}, batch {i + 1}; the weights of "
+                        f"the last finished epoch are in {cfg.out}" + (
+                            ": resume it with --precision fp32 (bf16 has 8 bits of mantissa)"
+                            if cfg.precision == "bf16" else "; a lower --lr may help"))
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
