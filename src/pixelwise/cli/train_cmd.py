@@ -55,7 +55,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "for the true class, never fewer than 1/16 of the labelled pixels): more weight on thin "
                         "classes")
     p.add_argument("--precision", choices=PRECISIONS, default="fp32",
-                   help="bf16: the forward pass and loss in bfloat16 (CPU autocast; weights and the exported model "
+                   help="bf16: the forward pass in bfloat16 (CPU autocast; the loss, weights and the exported model "
                         "stay float32), fast on CPUs with AMX or AVX512-BF16; a resumed run may change it")
     p.add_argument("--net", choices=sorted(NETS), default="default",
                    help="network: default; detail = two more residual blocks at 1/4 resolution (finer detail, "

@@ -30,7 +30,8 @@ DISTILL_PIXELS = ("all", "agree")
 # --loss: "ce" = class-weighted cross-entropy over every labelled pixel; "ohem" = the same over
 # the hard pixels only (train/losses.py hard_pixel_mean), aimed at thin classes such as poles and signs
 LOSSES = ("ce", "ohem")
-# --precision: "fp32" = every training step in float32; "bf16" = the forward pass and the loss under
-# PyTorch's CPU autocast to bfloat16 (weights, optimiser, EMA and the exported model stay float32);
-# fast on CPUs with AMX or AVX512-BF16, slower elsewhere
+# --precision: "fp32" = every training step in float32; "bf16" = the network's forward pass under
+# PyTorch's CPU autocast to bfloat16, the loss from its outputs cast back to float32 (weights,
+# optimiser, EMA and the exported model stay float32); fast on CPUs with AMX or AVX512-BF16,
+# slower elsewhere
 PRECISIONS = ("fp32", "bf16")

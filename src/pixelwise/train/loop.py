@@ -65,7 +65,7 @@ class TrainConfig:
     distill_weight: float = 0.5  # weight of the teacher term beside the labels' cross-entropy
     distill_pixels: str = "all"  # "all" or "agree": where the person teacher's term applies (train/losses.py)
     loss: str = "ce"  # "ce" or "ohem" (train/losses.py)
-    precision: str = "fp32"  # "fp32" or "bf16": CPU autocast of the forward pass and loss (train/choices.py)
+    precision: str = "fp32"  # "fp32" or "bf16": CPU autocast of the forward pass (train/choices.py)
     init: Path | None = None  # --from: weights to start from (fine-tuning / later stage)
     resume: bool = False
     train_on_val: bool = False
