@@ -26,7 +26,11 @@ same provider), and OpenVINO's INFERENCE_NUM_THREADS. Ratios are pixelwise auto 
 Ultralytics path, measured in the same run; the target is <= 0.6.
 
     .venv/bin/python bench/ultralytics_speed.py [--runs 20] [--images 5] [--threads 2]
-        [--sizes 320 640] [--ultra-python /work/ultra-venv/bin/python]
+        [--sizes 320 640] [--repeats 3] [--ultra-python /work/ultra-venv/bin/python]
+
+pixelwise's paths are timed in interleaved rounds; Ultralytics runs in another process, so the two
+sides are measured ``--repeats`` times in turn and each time is the median over the repeats (the
+note under the table gives auto / Ultralytics' best of each repeat: their spread is the drift).
 """
 
 from __future__ import annotations
@@ -35,12 +39,13 @@ import argparse
 import itertools
 import json
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from timing import cpu_line, median_ms  # bench/timing.py (stdlib only: both venvs import it)
+from timing import cpu_line, interleaved_ms, median_ms  # bench/timing.py (stdlib only: both venvs import it)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -153,20 +158,46 @@ def pixelwise_times(onnx: Path, images: list, runs: int, threads: int, cache: Pa
 
         if "bf16" in cpu_precisions():  # the precision Ultralytics' OpenVINO path runs at on such a CPU
             paths.append(("bf16", {"backend": "openvino", "precision": "bf16"}))
+    segs = {}
     for key, kw in paths:
         try:
-            seg = pw.Segmenter(onnx, threads=threads, cache_dir=cache, conf=CONF, iou=IOU, **kw)
+            segs[key] = pw.Segmenter(onnx, threads=threads, cache_dir=cache, conf=CONF, iou=IOU, **kw)
         except PixelwiseError as exc:  # e.g. OpenVINO cannot compile the YOLO26 end-to-end head
             out[f"{key}_error"] = str(exc)[:160]
-            continue
-        cycle = itertools.cycle(images)
-        out[f"{key}_ms"] = median_ms(lambda s=seg, c=cycle: s.predict_array(next(c)), runs, warmup=3)
-        if key == "auto":
-            out["choice"] = seg.backend_choice.label
-        if key in ("auto", "bf16"):
+    calls = {key: (lambda s=seg, c=itertools.cycle(images): s.predict_array(next(c))) for key, seg in segs.items()}
+    out.update({f"{key}_ms": ms for key, ms in interleaved_ms(calls, runs, warmup=3).items()})
+    if "auto" in segs:
+        out["choice"] = segs["auto"].backend_choice.label
+    for key in ("auto", "bf16"):
+        if key in segs:
             out[f"{key}_found"] = [(r.instances.boxes_xyxy, r.instances.class_ids)
-                                   for r in map(seg.predict_array, images)]
+                                   for r in map(segs[key].predict_array, images)]
     return out
+
+
+def repeated(onnx: Path, size: int, paths: list[Path], images: list, args, cache: Path,
+             ultra: str | None) -> tuple[dict, dict | None, list[float]]:
+    """``--repeats`` alternating measurements of both sides (Ultralytics runs in another process, so its
+    times cannot share rounds with ours): the median of each time over the repeats, the detections of the
+    first, and auto / Ultralytics' best of each repeat (their spread shows how far the machine drifted)."""
+    pw_runs, ul_runs, ratios = [], [], []
+    for _ in range(args.repeats):
+        ul = run_ultralytics(ultra, onnx, size, paths, args) if ultra else None
+        ours = pixelwise_times(onnx, images, args.runs, args.threads, cache)
+        pw_runs.append(ours)
+        ul_runs.append(ul)
+        best = min((t for t in ((ul or {}).get("ort_ms"), (ul or {}).get("ov_ms")) if t), default=None)
+        if best and "auto_ms" in ours:
+            ratios.append(ours["auto_ms"] / best)
+    return _median_times(pw_runs), (_median_times(ul_runs) if ultra else None), ratios
+
+
+def _median_times(runs: list) -> dict:
+    """The first run's record with every ``*_ms`` value replaced by its median over the runs."""
+    first = dict(runs[0] or {})
+    for key in [k for k in first if k.endswith("_ms")]:
+        first[key] = statistics.median(r[key] for r in runs if r and key in r)
+    return first
 
 
 def run_ultralytics(ultra_python: str, onnx: Path, size: int, paths: list[Path], args) -> dict:
@@ -249,6 +280,8 @@ def main() -> int:
     ap.add_argument("--images", type=int, default=5, help="CamVid val images, cycled through the runs")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--sizes", type=int, nargs="+", default=[320, 640])
+    ap.add_argument("--repeats", type=int, default=3,
+                    help="alternating measurements of both sides per model; times are their medians")
     ap.add_argument("--ultra-python", default="/work/ultra-venv/bin/python")
     ap.add_argument("--ultralytics-side", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -276,9 +309,11 @@ def compare(args) -> int:
             if not onnx.is_file():
                 notes.append(f"{label}: {onnx} not found")
                 continue
-            ul = run_ultralytics(ultra, onnx, size, paths, args) if ultra else None
+            ours, ul, ratios = repeated(onnx, size, paths, images, args, Path(cache), ultra)
             version = version or (ul or {}).get("version")
-            line, more = row(label, pixelwise_times(onnx, images, args.runs, args.threads, Path(cache)), ul)
+            line, more = row(label, ours, ul)
+            if len(ratios) > 1:
+                more.append(f"{label}: auto / UL best per repeat " + ", ".join(f"{r:.2f}" for r in ratios))
             print(line if rows else _table_head(version) + "\n" + line, flush=True)
             rows.append(line)
             notes += more + ([f"Ultralytics export(format='openvino') of an ONNX file: {ul['export']}"]
