@@ -186,10 +186,15 @@ def repeated(onnx: Path, size: int, paths: list[Path], images: list, args, cache
         ours = pixelwise_times(onnx, images, args.runs, args.threads, cache)
         pw_runs.append(ours)
         ul_runs.append(ul)
-        best = min((t for t in ((ul or {}).get("ort_ms"), (ul or {}).get("ov_ms")) if t), default=None)
+        best = _ul_best(ul or {})
         if best and "auto_ms" in ours:
             ratios.append(ours["auto_ms"] / best)
     return _median_times(pw_runs), (_median_times(ul_runs) if ultra else None), ratios
+
+
+def _ul_best(ul: dict) -> float | None:
+    """Ultralytics' fastest CPU path of one measurement (ONNX Runtime or OpenVINO), None if neither ran."""
+    return min((t for t in (ul.get("ort_ms"), ul.get("ov_ms")) if t), default=None)
 
 
 def _median_times(runs: list) -> dict:
@@ -244,7 +249,7 @@ def row(label: str, pw_side: dict, ul: dict | None) -> tuple[str, list[str]]:
     if "ov_error" in ul:
         notes.append(f"{label}: Ultralytics on OpenVINO failed: {ul['ov_error']}")
     ort, ov = ul.get("ort_ms"), ul.get("ov_ms")
-    best = min((t for t in (ort, ov) if t), default=None)
+    best = _ul_best(ul)
     agree = detections_matched(pw_side["auto_found"], ul["ort_found"]) if "ort_found" in ul else "-"
     ul_ov_agree = detections_matched(ul["ov_found"], ul["ort_found"]) if "ov_found" in ul else "-"
     ov_cell = f"{_ms(ov)} ({ul['ov_precision']})" if ov else "-"
