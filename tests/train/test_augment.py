@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from pixelwise.train.augment import SOFT_PAD, AugmentConfig, augment_sample, paste_pixels, rare_classes
+from pixelwise.train.augment import SOFT_PAD, AugmentConfig, augment_sample, paste_pixels, rare_classes, saturate
 from pixelwise.train.dataset import SplitArrays, batches
 
 
@@ -73,3 +73,15 @@ def test_batches_paste_the_share_asked_for_and_are_unchanged_without_paste() -> 
 def test_paste_must_be_a_probability() -> None:
     with pytest.raises(ValueError, match="paste is a probability"):
         AugmentConfig(paste=1.5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_saturate_gives_the_same_numbers_as_the_broadcast_formula(dtype: type) -> None:
+    img = np.random.default_rng(3).uniform(-20, 300, size=(37, 53, 3)).astype(dtype)
+    for s in (0.6, 1.0, 1.37):
+        grey = img.mean(axis=2, keepdims=True)
+        expected = (img - grey) * s + grey
+        out = saturate(img, s)
+        assert out.dtype == expected.dtype
+        np.testing.assert_array_equal(out, expected)
+    assert not np.array_equal(saturate(img, 1.37), img)
