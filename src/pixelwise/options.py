@@ -65,6 +65,9 @@ class PredictOptions:
         "--low-res-masks", "switch", "instance models: blocky masks from the model's 1/4-resolution grid, faster"))
     min_conf: float | None = field(default=None, metadata=_cli(
         "--min-conf", "float", "semantic models: leave pixels below this confidence (0..1) unlabelled", "P"))
+    flip: bool = field(default=False, metadata=_cli(
+        "--flip", "switch", "semantic models: average the class probabilities of the image and its mirror image "
+        "(twice the inference; about +0.5-1 mIoU on the default model)"))
 
     def __post_init__(self) -> None:
         for name, check in _CHECKS.items():
@@ -103,6 +106,9 @@ class PredictOptions:
         if (self.confidence or self.min_conf is not None) and not spec.gives_confidence:
             raise OptionError(f"model {spec.name or '(unnamed)'} outputs class ids only, so it has no confidence "
                               "map; drop confidence / min_conf (--confidence / --min-conf)")
+        if self.flip and (spec.adapter != "semantic" or not spec.gives_confidence):
+            raise OptionError(f"model {spec.name or '(unnamed)'} has no class scores to average; flip (--flip) is "
+                              "for semantic models that output logits")
         if self.classes is None:
             return self
         return replace(self, classes=tuple(_class_id(c, spec) for c in self.classes))
@@ -199,7 +205,8 @@ def _callable(name: str, value: Any) -> Any:
 
 
 _CHECKS: dict[str, Callable[[str, Any], Any]] = {
-    "input_hw": _size, "tile_hw": _size, "confidence": _flag, "low_res_masks": _flag, "classes": _classes,
+    "input_hw": _size, "tile_hw": _size, "confidence": _flag, "low_res_masks": _flag, "flip": _flag,
+    "classes": _classes,
     "conf": _fraction, "iou": _fraction, "min_conf": lambda n, v: _fraction(n, v, optional=True),
     "min_area": _count(0), "max_det": _count(1), "output_filter": _callable,
 }

@@ -160,3 +160,16 @@ def test_json_is_the_result_schema(client):
     doc = client.post("/v1/segment", content=SAMPLE.read_bytes(), headers={"Content-Type": "image/jpeg"}).json()
     assert set(doc) >= {"schema", "source", "height", "width", "model", "classes_present", "areas", "instances"}
     json.dumps(doc)
+
+
+def test_flip_averages_the_image_and_its_mirror(client):
+    import pixelwise as pw
+
+    data = SAMPLE.read_bytes()
+    plain = client.post("/v1/segment", content=data, headers={"Content-Type": "image/jpeg"})
+    flip = client.post("/v1/segment?flip=true", content=data, headers={"Content-Type": "image/jpeg"})
+    assert plain.status_code == flip.status_code == 200, flip.text
+    expected = pw.Segmenter(threads=1, flip=True)(str(SAMPLE)).areas()
+    pixels = {k: v["pixels"] for k, v in flip.json()["areas"].items()}
+    assert pixels == {k: v["pixels"] for k, v in expected.items()}
+    assert pixels != {k: v["pixels"] for k, v in plain.json()["areas"].items()}

@@ -46,7 +46,7 @@ def segmenter_from_args(args: argparse.Namespace, confidence: bool = False):
                      classes=classes, conf=args.conf, iou=args.iou, max_det=args.max_det, min_area=args.min_area,
                      backend=args.backend, tile=args.tile, low_res_masks=args.low_res_masks,
                      precision=args.precision, force=args.force, self_check=args.self_check,
-                     min_conf=args.min_conf, **things_kwargs(args))
+                     min_conf=args.min_conf, flip=args.flip, **things_kwargs(args))
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -42,7 +42,10 @@ class Predictor:
         t0 = time.perf_counter()
         blob, transform = self.adapter.preprocess(image, self.spec, self.input_hw_for(options))
         t1 = time.perf_counter()
-        raw = dict(zip(self.output_names, self.session.run({self.input_name: blob})))
+        if options.flip:
+            raw = self._flip_averaged(blob)
+        else:
+            raw = dict(zip(self.output_names, self.session.run({self.input_name: blob})))
         t2 = time.perf_counter()
         if options.output_filter is not None:
             raw = options.output_filter(raw)
@@ -81,6 +84,19 @@ class Predictor:
         timings = {"preprocess": 0.0, "inference": (t1 - t0) * 1e3, "postprocess": (time.perf_counter() - t1) * 1e3}
         return Result(image=image, semantic=ids, spec=self.spec, confidence=conf, path=path, timings_ms=timings,
                       min_area=options.min_area, backend=self.backend)
+
+    def _flip_averaged(self, blob: np.ndarray) -> dict[str, np.ndarray]:
+        """The logits output as log of the mean class probabilities of the blob and its mirror image
+        (the mirror's answer flipped back, so both are on the blob's grid)."""
+        from ..ops import semantic as sem_ops
+
+        if not self.adapter.logits:
+            raise InputError(f"model {self.spec.name or self.session.source} has no class scores to average; "
+                             "flip (--flip) is for semantic models that output logits")
+        name = "logits" if "logits" in self.output_names else self.output_names[0]
+        plain = self.session.run({self.input_name: blob}, [name])[0]
+        mirrored = self.session.run({self.input_name: np.ascontiguousarray(blob[..., ::-1])}, [name])[0][..., ::-1]
+        return {name: sem_ops.mean_log_probs(plain, mirrored)}
 
     def _post_kwargs(self, options: PredictOptions) -> dict:
         if self.adapter.kind == "semantic":

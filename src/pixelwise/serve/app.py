@@ -140,9 +140,9 @@ def _parse_imgsz(text: str | None, budget: int) -> tuple[int, int] | None:
     return int(h), int(w)
 
 
-def _options(seg: Any, hw: tuple[int, int] | None, classes: str | None) -> dict[str, Any]:
+def _options(seg: Any, hw: tuple[int, int] | None, classes: str | None, flip: bool = False) -> dict[str, Any]:
     """The request's prediction options, checked by the library's one validation layer (OptionError -> 422)."""
-    opts: dict[str, Any] = {}
+    opts: dict[str, Any] = {"flip": True} if flip else {}
     if hw is not None:
         opts["input_hw"] = hw
     if classes:
@@ -204,6 +204,8 @@ def create_app(pool: ModelPool, config: ServeConfig = ServeConfig()) -> FastAPI:
                                                     f"(at most {config.max_input_pixels / 1e6:.1f} MP)"),
         alpha: float = Query(0.5, ge=0.0, le=1.0, description="overlay opacity"),
         classes: str | None = Query(None, description="keep only these classes (ids or names, comma-separated)"),
+        flip: bool = Query(False, description="semantic models: average the class probabilities of the image and "
+                                              "its mirror image (twice the inference)"),
         output: Literal["json", "overlay", "mask", "cutout", "blur", "composite"] = Query(
             "json", description="cutout: RGBA PNG of the person; blur / composite: the background blurred / "
                                 "replaced by `background` (person models)"),
@@ -216,7 +218,7 @@ def create_app(pool: ModelPool, config: ServeConfig = ServeConfig()) -> FastAPI:
     ) -> Response:
         t0 = time.perf_counter()
         seg = pool.get(model)
-        opts = _options(seg, _parse_imgsz(imgsz, config.max_input_pixels), classes)
+        opts = _options(seg, _parse_imgsz(imgsz, config.max_input_pixels), classes, flip)
         colour = check_effect(seg, output, background)  # before the upload: a person class, a valid colour
         render = _Render(output, masks, format, alpha, mask_png, sigma, colour)
         data, name = await read_image_upload(request, config.max_upload_bytes, config.read_timeout_s,
