@@ -12,6 +12,8 @@ calls of one input size are timed in interleaved rounds (bench/timing.py ``inter
 a slow spell of a shared machine slows them all and their ratios hold.
 Per-class IoU is printed for 360x480. Each model runs on the path ``--backend`` gives it (default
 ``auto``, what a user gets; the path is shown beside its name); the reference runs on ONNX Runtime FP32.
+A model name with ``+flip`` (``--models default,default+flip``) runs with ``flip=True`` (the image and
+its mirror image, averaged).
 
     python bench/default_model.py --threads 2 --runs 30
 """
@@ -44,20 +46,21 @@ def main() -> None:
     ap.add_argument("--backend", default="auto", help="the Segmenter's backend (default auto: what users get)")
     args = ap.parse_args()
 
-    frame = pw.Segmenter(args.models.split(",")[0]).load(REPO / "src" / "pixelwise" / "assets" / "leuvenA.jpg")[0]
+    names = args.models.split(",")
+    frame = pw.Segmenter(_parse_model(names[0])[0]).load(REPO / "src" / "pixelwise" / "assets" / "leuvenA.jpg")[0]
     import cv2
 
     frame = cv2.resize(frame, (480, 360), interpolation=cv2.INTER_AREA)
     ref = OnnxSession(REFERENCE, SessionConfig(threads=args.threads)).raw if REFERENCE.is_file() else None
     ref_ms = None
-    names = args.models.split(",")
     rows, per_class, paths = [], {}, {}
     for hw in SIZES:
         img = frame if hw == (360, 480) else cv2.resize(frame, (hw[1], hw[0]), interpolation=cv2.INTER_LINEAR)
         blob = np.random.default_rng(0).standard_normal((1, 3, *hw)).astype(np.float32)
         calls, scores = {}, {}
         for name in names:
-            seg = pw.Segmenter(name, imgsz=hw, threads=args.threads, backend=args.backend)
+            base, flip = _parse_model(name)
+            seg = pw.Segmenter(base, imgsz=hw, threads=args.threads, backend=args.backend, flip=flip)
             paths[name] = seg.backend_choice.label
             report = validate(seg, DATA, "val", progress=False, limit=args.limit)
             scores[name] = report.metrics
@@ -74,7 +77,7 @@ def main() -> None:
     rows.sort(key=lambda row: names.index(row[0].split(" (")[0]))
     print(f"# bench/default_model.py  threads={args.threads}  runs={args.runs}  val images={report.images}")
     print(f"machine: {cpu_line()}")
-    print_folds_and_sizes(args.models.split(","))
+    print_folds_and_sizes(list(dict.fromkeys(_parse_model(n)[0] for n in names)))
     print("| model | input HxW | val mIoU | pixel acc | bare session.run ms | end-to-end ms | FPS (e2e) |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for name, hw, miou, acc, bare, e2e in rows:
@@ -87,6 +90,14 @@ def main() -> None:
     print("| --- |" + " --- |" * len(per_class))
     for c in names:
         print(f"| {c} | " + " | ".join(f"{per_class[m][c]:.2f}" for m in per_class) + " |")
+
+
+def _parse_model(name: str) -> tuple[str, bool]:
+    """``default+flip`` -> ("default", True): the model and whether it runs with flip averaging."""
+    base, plus, extra = name.partition("+")
+    if plus and extra != "flip":
+        raise SystemExit(f"bench/default_model.py: unknown model suffix +{extra} in {name!r} (only +flip)")
+    return base, bool(plus)
 
 
 def print_folds_and_sizes(names: list[str]) -> None:
