@@ -6,9 +6,10 @@ edge, ignore pixels excluded); the share of each true person's pixels found, by 
 size (connected regions under 1%, 1-5% and over 5% of the photo); the DeepLab v3 VOC
 teacher on the same photos when the train extra is installed; end-to-end
 ``Segmenter("people")`` on a 640x480 photo (median, 2 threads) beside the road model in the
-same run; file size.
+same run; file size. ``--flip`` adds the model with ``flip=True`` (the photo and its mirror image,
+averaged) to every table.
 
-    python bench/people_model.py --threads 2 --runs 30
+    python bench/people_model.py --threads 2 --runs 30 [--flip]
 """
 
 from __future__ import annotations
@@ -84,10 +85,14 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--limit", type=int, default=None, help="val photos (default: all 200)")
+    ap.add_argument("--flip", action="store_true", help="also the model with flip=True (image and mirror averaged)")
     args = ap.parse_args()
     seg = pw.Segmenter(args.model, threads=args.threads, backend="onnxruntime")
     person = seg.names.index("person")
     rows = {"pixelwise " + args.model: score(lambda im: seg(im).semantic == person, args.limit)}
+    flipped = pw.Segmenter(args.model, threads=args.threads, backend="onnxruntime", flip=True) if args.flip else None
+    if flipped is not None:
+        rows[f"pixelwise {args.model} + flip"] = score(lambda im: flipped(im).semantic == person, args.limit)
     try:
         from pixelwise.train.teacher import Teacher
 
@@ -107,7 +112,7 @@ def main() -> None:
         print(f"| {name} | " + " | ".join(f"{c.iou(f'found {n}'):.1f}" for _, n in SIZES) + " |")
     photo = cv2.resize(read_image(REPO / "src" / "pixelwise" / "assets" / "leuvenA.jpg"), (640, 480))
     road = pw.Segmenter("default", threads=args.threads, backend="onnxruntime")
-    models = {args.model: seg, "default (road)": road}
+    models = {args.model: seg, **({f"{args.model} + flip": flipped} if flipped else {}), "default (road)": road}
     ms = interleaved_ms({name: partial(s.predict_array, photo) for name, s in models.items()}, args.runs, warmup=5)
     print("\n| model | end-to-end ms, 640x480 photo (median, interleaved rounds) | file MB |")
     print("| --- | --- | --- |")
