@@ -96,3 +96,13 @@ def test_cli_predict_and_batch_take_flip(tmp_path, image: np.ndarray) -> None:
     record = next(iter(read_index(tmp_path / "b").values()))
     mask = _mask(tmp_path / "b" / record["mask"])
     assert np.array_equal(mask, flipped) and not np.array_equal(mask, plain)
+
+
+def test_flip_with_tiles_and_with_a_things_model(tmp_path, image: np.ndarray) -> None:
+    seg = pw.Segmenter(threads=1, backend="onnxruntime", precision="fp32", tile=(256, 256))
+    tiled, tiled_flip = seg(image).semantic, seg(image, flip=True).semantic
+    assert tiled_flip.shape == image.shape[:2] and 0.0 < (tiled != tiled_flip).mean() < 0.15
+    yolo = make_yolo_onnx(tmp_path / "cars.onnx", ("car",), [(32, 32, 20, 20, 0, 0.9)])
+    panoptic = pw.Segmenter(threads=1, backend="onnxruntime", precision="fp32", things=str(yolo), flip=True)
+    res = panoptic(image)  # the things model runs without flip; the stuff map with it
+    assert len(res.instances) == 1 and res.semantic.shape == image.shape[:2]

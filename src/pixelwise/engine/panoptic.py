@@ -125,7 +125,7 @@ class PanopticPredictor:
                  ) -> Result:
         stuff = self.semantic(image, options, path=path)
         thing_options = replace(options, input_hw=None, classes=None, tile_hw=None, min_conf=None, output_filter=None,
-                                confidence=False)
+                                confidence=False, flip=False)
         found = self.things(image, thing_options, path=path)
         t0 = time.perf_counter()
         result = self.merged(stuff, found.instances, options)

@@ -71,8 +71,9 @@ class Predictor:
             raise InputError("tiled inference needs a semantic model with a dynamic input size")
         t0 = time.perf_counter()
         name = self.output_names[0] if "logits" not in self.output_names else "logits"
-        logits = tiled_logits(image, options.tile_hw, self.spec.mean, self.spec.std,
-                              lambda blob: self.session.run({self.input_name: blob}, [name])[0])
+        run = (lambda blob: self._flip_averaged(blob)[name]) if options.flip else (
+            lambda blob: self.session.run({self.input_name: blob}, [name])[0])
+        logits = tiled_logits(image, options.tile_hw, self.spec.mean, self.spec.std, run)
         t1 = time.perf_counter()
         ids = sem_ops.upsample_argmax(logits, image.shape[:2], self.spec.num_classes)
         conf = sem_ops.upsample_maps(sem_ops.softmax_max(logits), image.shape[:2]) if options.confidence else None
