@@ -88,12 +88,10 @@ class Predictor:
 
     def _flip_averaged(self, blob: np.ndarray) -> dict[str, np.ndarray]:
         """The logits output as log of the mean class probabilities of the blob and its mirror image
-        (the mirror's answer flipped back, so both are on the blob's grid)."""
+        (the mirror's answer flipped back, so both are on the blob's grid). Models without class
+        scores never get here: ``PredictOptions.resolve`` refuses flip for them."""
         from ..ops import semantic as sem_ops
 
-        if not self.adapter.logits:
-            raise InputError(f"model {self.spec.name or self.session.source} has no class scores to average; "
-                             "flip (--flip) is for semantic models that output logits")
         name = "logits" if "logits" in self.output_names else self.output_names[0]
         plain = self.session.run({self.input_name: blob}, [name])[0]
         mirrored = self.session.run({self.input_name: np.ascontiguousarray(blob[..., ::-1])}, [name])[0][..., ::-1]

@@ -15,7 +15,7 @@ from .letterbox import Transform
 
 __all__ = [
     "crop_to_content", "upsample_argmax", "argmax_chw", "upsample_maps", "resize_hwc", "softmax_max", "ids_to_source",
-    "labels_dtype", "mean_log_probs",
+    "labels_dtype", "softmax", "mean_log_probs",
 ]
 
 STRIP_ELEMENTS = 4_000_000  # output pixels per strip (16 MB per float plane)
@@ -118,15 +118,17 @@ def softmax_max(logits: np.ndarray) -> np.ndarray:
     return (1.0 / e.sum(axis=0)).astype(np.float32)
 
 
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Class probabilities of logits (..., C, h, w), over the class axis."""
+    e = np.exp(logits - logits.max(axis=-3, keepdims=True))
+    return e / e.sum(axis=-3, keepdims=True)
+
+
 def mean_log_probs(*logits: np.ndarray) -> np.ndarray:
     """Logits (..., C, h, w) of several views of one image -> the log of their mean class probabilities
     (float32): a softmax of the result is the average of the views' softmaxes."""
-    total = None
-    for z in logits:
-        e = np.exp(z - z.max(axis=-3, keepdims=True))
-        p = e / e.sum(axis=-3, keepdims=True)
-        total = p if total is None else total + p
-    assert total is not None, "mean_log_probs needs at least one view"
+    assert logits, "mean_log_probs needs at least one view"
+    total = sum(softmax(z) for z in logits)
     return np.log(np.maximum(total / len(logits), 1e-30)).astype(np.float32)
 
 

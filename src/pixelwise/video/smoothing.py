@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..ops.semantic import softmax
+
 __all__ = ["TemporalSmoother"]
 
 
@@ -27,8 +29,7 @@ class TemporalSmoother:
         logits = outputs.get("logits")
         if logits is None or logits.ndim != 4 or logits.dtype.kind != "f":
             return outputs
-        e = np.exp(logits - logits.max(axis=1, keepdims=True))
-        probs = e / e.sum(axis=1, keepdims=True)
+        probs = softmax(logits)
         if self._state is None or self._state.shape != probs.shape:
             self._state = probs
         else:
