@@ -54,10 +54,6 @@ def test_serve_on_a_port_in_use_names_the_address(cli, rgb_model, tmp_path):
     assert f"cannot listen on http://127.0.0.1:{port}" in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _finish(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> tuple[str, str]:
@@ -103,30 +99,44 @@ def test_a_stop_signal_finalises_the_output_and_exits_0(rgb_model, tmp_path, sig
     assert len(read_video(tmp_path / "out.mp4")) == n
 
 
-def _first_frame(port: int, timeout_s: float = 60.0) -> bytes:
-    """The first JPEG ``stream --serve`` answers at /frame.jpg (retrying while it starts)."""
+def _live_view_url(proc: subprocess.Popen, timeout_s: float = 60.0) -> str:
+    """The address ``stream --serve 127.0.0.1:0`` announces once it listens (the system picks the port, so
+    no other socket can take it first and no request goes out before the server is there)."""
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        line = proc.stderr.readline()
+        if line.startswith("live view at "):
+            return line.split("live view at ", 1)[1].strip().rstrip("/")
+        if not line and proc.poll() is not None:
+            break
+    raise AssertionError(f"pixelwise stream announced no live view within {timeout_s:g} s")
+
+
+def _first_frame(url: str, timeout_s: float = 60.0) -> bytes:
+    """The first JPEG the live view answers at /frame.jpg (retrying until the first frame is published)."""
     deadline = time.time() + timeout_s
     while time.time() < deadline:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/frame.jpg", timeout=5) as resp:
+            with urllib.request.urlopen(f"{url}/frame.jpg", timeout=5) as resp:
                 assert resp.headers["Content-Type"] == "image/jpeg"
                 return resp.read()
         except OSError:
             time.sleep(0.2)
-    raise AssertionError(f"no frame from http://127.0.0.1:{port}/frame.jpg within {timeout_s:g} s")
+    raise AssertionError(f"no frame from {url}/frame.jpg within {timeout_s:g} s")
 
 
 def test_live_view_serves_jpeg_frames(rgb_model, tmp_path):
     src = write_video(tmp_path / "long.avi", 3000, hw=(32, 48))
-    port = _free_port()
-    proc = _start(rgb_model, src, "--serve", f"127.0.0.1:{port}")
+    proc = _start(rgb_model, src, "--serve", "127.0.0.1:0")
     try:
-        body = _first_frame(port)
+        url = _live_view_url(proc)
+        body = _first_frame(url)
         img = cv2.imdecode(np.frombuffer(body, np.uint8), cv2.IMREAD_COLOR)
         assert img.shape == (32, 48, 3)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as resp:
-            assert b'src="/stream"' in resp.read()
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/stream", timeout=5) as resp:
+        with urllib.request.urlopen(f"{url}/", timeout=5) as resp:
+            page = resp.read()
+        assert b'src="/stream"' in page, page[:300]
+        with urllib.request.urlopen(f"{url}/stream", timeout=5) as resp:
             assert "multipart/x-mixed-replace" in resp.headers["Content-Type"]
             assert resp.read(200).startswith(b"--pixelwiseframe")
         proc.send_signal(signal.SIGUSR1)  # a stack dump for stuck runs; the run goes on
@@ -325,11 +335,10 @@ def test_served_frames_carry_the_effect(person_model, tmp_path):
     for _ in range(1500):
         writer.write(frame)
     writer.release()
-    port = _free_port()
-    proc = _start(person_model, tmp_path / "long.avi", "--serve", f"127.0.0.1:{port}", "--replace-background",
+    proc = _start(person_model, tmp_path / "long.avi", "--serve", "127.0.0.1:0", "--replace-background",
                   "0,0,255")
     try:
-        body = _first_frame(port)
+        body = _first_frame(_live_view_url(proc))
     finally:
         out, err = _finish(proc)
     assert proc.returncode == 0, err
