@@ -54,8 +54,6 @@ def test_serve_on_a_port_in_use_names_the_address(cli, rgb_model, tmp_path):
     assert f"cannot listen on http://127.0.0.1:{port}" in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
-
-
 def _finish(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> tuple[str, str]:
     """Send ``sig`` and wait; a run that does not end is killed after printing its threads' stacks."""
     proc.send_signal(sig)
