@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 import pixelwise as pw
+from pixelwise.io.image import write_image
+from pixelwise.io.video import open_source
 
 REPO = Path(__file__).resolve().parents[2]
 CLIP = REPO / "bench" / "data" / "vtest_360x480.mp4"
@@ -20,16 +21,15 @@ FRAME = 60
 
 
 def read_frame(path: Path, index: int) -> np.ndarray:
-    """Frame ``index`` of a video as RGB."""
-    cap = cv2.VideoCapture(str(path))
+    """Frame ``index`` of a video, RGB."""
+    source = open_source(path)
     try:
-        for _ in range(index + 1):
-            ok, frame = cap.read()
-            if not ok:
-                raise SystemExit(f"{path}: fewer than {index + 1} frames")
+        for frame in source.frames():
+            if frame.index == index:
+                return frame.image
     finally:
-        cap.release()
-    return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        source.close()
+    raise SystemExit(f"{path}: fewer than {index + 1} frames")
 
 
 def stripes(h: int, w: int, period: int = 24) -> np.ndarray:
@@ -48,12 +48,8 @@ def main() -> None:
     backdrop = stripes(*frame.shape[:2]).astype(np.float32)
     cut = (rgba[..., :3] * alpha + backdrop * (1 - alpha)).round().astype(np.uint8)
     picture = np.concatenate([frame, blurred, cut], axis=1)
-    ok, data = cv2.imencode(".jpg", cv2.cvtColor(picture, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
-    assert ok
-    tmp = OUT.with_suffix(".tmp.jpg")
-    tmp.write_bytes(data.tobytes())
-    tmp.replace(OUT)
-    print(f"wrote {OUT.relative_to(REPO)} ({len(data) / 1e3:.0f} kB)")
+    write_image(OUT, picture, quality=85)
+    print(f"wrote {OUT.relative_to(REPO)} ({OUT.stat().st_size / 1e3:.0f} kB)")
 
 
 if __name__ == "__main__":
