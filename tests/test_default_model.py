@@ -29,6 +29,20 @@ def test_shipped_model_reaches_its_recorded_val_miou(camvid, name):
     assert report.metrics.miou >= recorded - 0.5, f"{name}: measured {report.metrics.miou:.2f}, recorded {recorded}"
 
 
+@pytest.mark.parametrize("name", ["default", "default-int8", "people"])
+def test_shipped_model_carries_its_training_record(name):
+    """training/records/ holds what `pixelwise export --provenance` wrote into each shipped model."""
+    import json
+    from pathlib import Path
+
+    seg = pw.Segmenter(name)
+    spec, stem = seg.spec, seg.model_path.stem
+    assert spec.name == stem  # the spec names the file it ships as
+    record = json.loads((Path(__file__).parents[1] / "training" / "records" / f"{stem.removesuffix('_int8')}.json")
+                        .read_text(encoding="utf-8"))
+    assert record and {k: spec.provenance.get(k) for k in record} == record
+
+
 def test_int8_is_selected_by_flag():
     assert pw.Segmenter(int8=True).model_path.name == REGISTRY["default-int8"].file
 

@@ -48,6 +48,20 @@ def test_train_reports_bad_data_in_one_line(cli, tmp_path):
     assert r.returncode == 2 and "paste is the share of crops" in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.parametrize("content, message", [
+    (None, "no such provenance file"),
+    ("{'cpu': 1}", "not a JSON file"),
+    ("[1, 2]", "must be a JSON object, not list"),
+])
+def test_export_reports_a_bad_provenance_file_in_one_line(cli, tmp_path, content, message):
+    record = tmp_path / "record.json"
+    if content is not None:
+        record.write_text(content)
+    r = cli("export", tmp_path / "w.safetensors", "--out", tmp_path / "m.onnx", "--provenance", record)
+    assert r.returncode == 2 and message in r.stderr and str(record) in r.stderr
+    assert "Traceback" not in r.stderr and not (tmp_path / "m.onnx").exists()
+
+
 def test_val_writes_metrics_and_figures(cli, rgb_model, tmp_path):
     from tests.builders import make_mask_dataset
 

@@ -116,3 +116,12 @@ def test_static_export_has_a_fixed_shape_and_no_borrowed_score(trained, tmp_path
     assert np.abs(a[0] - b[0]).max() < 1e-4 and (a[1] == b[1]).mean() > 0.99
     with pytest.raises(InputError, match="fixed input size 24x32"):
         pw.Segmenter(fixed, imgsz=(48, 64), backend="onnxruntime")
+
+
+def test_provenance_entries_are_merged_over_the_runs_own(trained, tmp_path):
+    weights, _ = trained
+    record = {"cpu": "2 cores of a test machine", "seed": 7, "folds": {"a": {"miou": 40.0}}}
+    _, spec = load_model(export_onnx(weights, tmp_path / "m.onnx", input_hw=(24, 32), provenance=record))
+    assert spec.provenance["command"] == "pixelwise train --data ds"  # the run's own entries stay
+    assert spec.provenance["cpu"] == record["cpu"] and spec.provenance["folds"] == record["folds"]
+    assert spec.provenance["seed"] == 7  # a record's entry wins over the run's

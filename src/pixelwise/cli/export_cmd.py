@@ -4,12 +4,15 @@ With ``--data``, the exported model(s) are measured on the dataset's val split t
 ONNX Runtime at the exported input size and the measured scores are written into each
 model's spec. ``--static HxW`` writes a fixed-shape graph (edge runtimes); without
 ``--data`` its spec carries no val score, since none was measured at that size.
+``--provenance R.json`` merges a record (fold scores, earlier stages, the CPU) into the spec.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
+from typing import Any
 
 from ..errors import InputError
 from .options import hw
@@ -32,7 +35,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--static", type=hw, default=None, metavar="HxW",
                    help="fixed-shape graph at HxW for edge runtimes (e.g. 224x320); with --data its val score is "
                         "measured at that size")
+    p.add_argument("--provenance", type=Path, default=None, metavar="JSON",
+                   help="JSON object merged into the spec's provenance, e.g. fold scores, earlier stages and the CPU "
+                        "(the shipped models' records are in training/records/)")
     p.set_defaults(run=run)
+
+
+def read_provenance(path: Path) -> dict[str, Any]:
+    """The ``--provenance`` file: a JSON object, or a one-line InputError naming the file."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such provenance file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: not a JSON file ({exc})") from None
+    if not isinstance(doc, dict):
+        raise InputError(f"{path}: the provenance must be a JSON object, not {type(doc).__name__}")
+    return doc
 
 
 def _measure_into_spec(path: Path, data: Path) -> float:
@@ -58,8 +77,10 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"export needs PyTorch and onnx: pip install 'pixelwise[train]' ({exc})") from None
     if args.int8 and args.data is None:
         raise InputError("--int8 needs --data (calibration images come from its train split)")
+    provenance = read_provenance(args.provenance) if args.provenance else None
     path = export_onnx(args.weights, args.out, args.static or args.imgsz, args.name, static=args.static is not None,
-                       spec_updates={"resize": args.resize} if args.resize != "stretch" else None)
+                       spec_updates={"resize": args.resize} if args.resize != "stretch" else None,
+                       provenance=provenance)
     written = [path]
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
     if args.static and args.data is None:

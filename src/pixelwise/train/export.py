@@ -92,8 +92,12 @@ def write_spec(path: Path, spec: ModelSpec) -> Path:
 
 
 def export_onnx(weights: Path, out: Path, input_hw: tuple[int, int] = (360, 480), name: str = "",
-                opset: int = 17, spec_updates: dict[str, Any] | None = None, static: bool = False) -> Path:
+                opset: int = 17, spec_updates: dict[str, Any] | None = None, static: bool = False,
+                provenance: dict[str, Any] | None = None) -> Path:
     """Weights (.safetensors from ``pixelwise train``) -> ONNX file with the spec embedded.
+
+    ``provenance``: entries merged into the spec's provenance over those the training run
+    wrote (a record of what the run itself cannot know: fold scores, earlier stages, the CPU).
 
     ``static``: a fixed-shape graph at ``input_hw`` (for edge runtimes that need one); the
     training run's val scores were measured at another size, so they are kept aside as
@@ -124,6 +128,8 @@ def export_onnx(weights: Path, out: Path, input_hw: tuple[int, int] = (360, 480)
         spec = spec.replace(dynamic=False, scores=_unmeasured_at(spec.scores))
     if spec_updates:
         spec = spec.replace(**spec_updates)
+    if provenance:
+        spec = spec.replace(provenance={**spec.provenance, **provenance})
     return atomic_write_bytes(out, _embed_spec(buf.getvalue(), spec))
 
 
