@@ -75,6 +75,9 @@ def test_int8_model_loads_and_agrees(trained, tmp_path):
     b = pw.Segmenter(q, threads=1)(img)
     assert b.spec.name == "m_int8"
     assert (a.semantic == b.semantic).mean() > 0.8
+    named = export_onnx(weights, tmp_path / "probe.onnx", input_hw=(24, 32), name="road")
+    q = quantize_int8(named, tmp_path / "probe_int8.onnx", calibration_blobs(data, read_spec(named), count=2))
+    assert read_spec(q).name == "road_int8"  # named after the model, not after where it was written
 
 
 def test_int8_weights_use_7_bits_by_default(trained, tmp_path):

@@ -145,6 +145,9 @@ def quantize_int8(fp32: Path, out: Path, calibration: list[np.ndarray], per_chan
                   activations: str = "uint8", reduce_range: bool = True) -> Path:
     """Static INT8 quantization (QDQ) with calibration blobs (1, 3, H, W) float32.
 
+    The INT8 model's spec is the FP32 one's, named ``NAME_int8`` after the FP32 model's name
+    (wherever the files are written, so a model exported elsewhere and copied keeps its name).
+
     ``reduce_range`` keeps weights to 7 bits: x86 CPUs without VNNI (AVX2-only) multiply
     uint8 activations by int8 weights with 16-bit saturating adds, which with full-range
     weights cost this project's model 7 mIoU points on such a CPU (61.9 vs 68.6 on a VNNI one).
@@ -176,7 +179,7 @@ def quantize_int8(fp32: Path, out: Path, calibration: list[np.ndarray], per_chan
         data = q.read_bytes()
     spec = ModelSpec.from_json(spec_json) if spec_json else None
     if spec is not None:
-        data = _embed_spec(data, spec.replace(name=out.stem))
+        data = _embed_spec(data, spec.replace(name=f"{spec.name}_int8" if spec.name else out.stem))
     return atomic_write_bytes(out, data)
 
 
