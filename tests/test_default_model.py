@@ -31,7 +31,7 @@ def test_shipped_model_reaches_its_recorded_val_miou(camvid, name):
 
 @pytest.mark.parametrize("name", ["default", "default-int8", "people"])
 def test_shipped_model_carries_its_training_record(name):
-    """training/records/ holds what `pixelwise export --provenance` wrote into each shipped model."""
+    """training/records/ holds each shipped model's record (what `pixelwise export --provenance` sets)."""
     import json
     from pathlib import Path
 

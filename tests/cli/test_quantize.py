@@ -69,6 +69,11 @@ def test_quantize_writes_an_int8_file_and_reports_per_class(cli, tmp_path):
     img[:, 24:] = (20, 20, 230)
     ref = pw.Segmenter(model, backend="onnxruntime")(img).semantic
     assert (seg(img).semantic == ref).mean() > 0.95
+    elsewhere = tmp_path / "shipped" / "small.onnx"
+    elsewhere.parent.mkdir()
+    r = cli("quantize", model, "--calib", tmp_path / "calib", "--out", elsewhere)
+    assert r.returncode == 0, r.stderr
+    assert pw.Segmenter(elsewhere, backend="onnxruntime").spec.name == "conv_int8"  # after the model, not the file
 
 
 def test_quantize_refuses_what_it_cannot_do(cli, tmp_path, rgb_model):

@@ -1,4 +1,4 @@
-"""`pixelwise train` and `pixelwise export` as a user runs them (subprocesses)."""
+"""`pixelwise train`, `export` and `val` as a user runs them (the CLI in-process)."""
 
 import json
 
@@ -50,7 +50,7 @@ def test_train_reports_bad_data_in_one_line(cli, tmp_path):
 
 @pytest.mark.parametrize("content, message", [
     (None, "no such provenance file"),
-    ("{'cpu': 1}", "not a JSON file"),
+    ("{'cpu': 1}", "not valid JSON"),
     ("[1, 2]", "must be a JSON object, not list"),
 ])
 def test_export_reports_a_bad_provenance_file_in_one_line(cli, tmp_path, content, message):

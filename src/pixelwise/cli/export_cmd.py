@@ -36,8 +36,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="fixed-shape graph at HxW for edge runtimes (e.g. 224x320); with --data its val score is "
                         "measured at that size")
     p.add_argument("--provenance", type=Path, default=None, metavar="JSON",
-                   help="JSON object merged into the spec's provenance, e.g. fold scores, earlier stages and the CPU "
-                        "(the shipped models' records are in training/records/)")
+                   help="JSON object whose top-level keys are set in the spec's provenance over the training "
+                        "run's own, e.g. fold scores, earlier stages and the CPU (the shipped models' records are "
+                        "in training/records/)")
     p.set_defaults(run=run)
 
 
@@ -48,7 +49,7 @@ def read_provenance(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise InputError(f"{path}: no such provenance file") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: not a JSON file ({exc})") from None
+        raise InputError(f"{path}: not valid JSON ({exc}); fix the file or leave out --provenance") from None
     if not isinstance(doc, dict):
         raise InputError(f"{path}: the provenance must be a JSON object, not {type(doc).__name__}")
     return doc

@@ -96,8 +96,9 @@ def export_onnx(weights: Path, out: Path, input_hw: tuple[int, int] = (360, 480)
                 provenance: dict[str, Any] | None = None) -> Path:
     """Weights (.safetensors from ``pixelwise train``) -> ONNX file with the spec embedded.
 
-    ``provenance``: entries merged into the spec's provenance over those the training run
-    wrote (a record of what the run itself cannot know: fold scores, earlier stages, the CPU).
+    ``provenance``: top-level entries set in the spec's provenance over those the training
+    run wrote (a record of what the run itself cannot know: fold scores, earlier stages, the
+    CPU); an entry replaces the run's entry of the same name whole.
 
     ``static``: a fixed-shape graph at ``input_hw`` (for edge runtimes that need one); the
     training run's val scores were measured at another size, so they are kept aside as
@@ -143,49 +144,13 @@ def _unmeasured_at(scores: dict[str, Any]) -> dict[str, Any]:
 
 def quantize_int8(fp32: Path, out: Path, calibration: list[np.ndarray], per_channel: bool = True,
                   activations: str = "uint8", reduce_range: bool = True) -> Path:
-    """Static INT8 quantization (QDQ) with calibration blobs (1, 3, H, W) float32.
+    """Static INT8 quantization (QDQ) of an exported model with calibration blobs (1, 3, H, W).
 
-    The INT8 model's spec is the FP32 one's, named ``NAME_int8`` after the FP32 model's name
-    (wherever the files are written, so a model exported elsewhere and copied keeps its name).
-
-    ``reduce_range`` keeps weights to 7 bits: x86 CPUs without VNNI (AVX2-only) multiply
-    uint8 activations by int8 weights with 16-bit saturating adds, which with full-range
-    weights cost this project's model 7 mIoU points on such a CPU (61.9 vs 68.6 on a VNNI one).
+    Every operator type is quantized but the upsample/argmax tail (quantizing it only adds
+    error); ``reduce_range`` keeps weights to 7 bits (see :mod:`pixelwise.train.quantize`).
+    The INT8 model's spec is the FP32 one's, named ``NAME_int8`` after the FP32 model.
     """
-    import tempfile
+    from .quantize import quantize_static_qdq
 
-    import onnx
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
-    from onnxruntime.quantization.shape_inference import quant_pre_process
-
-    class Reader(CalibrationDataReader):
-        def __init__(self) -> None:
-            self.it = iter(calibration)
-
-        def get_next(self) -> dict[str, np.ndarray] | None:
-            blob = next(self.it, None)
-            return None if blob is None else {"input": blob}
-
-    src = onnx.load(str(fp32))
-    spec_json = {p.key: p.value for p in src.metadata_props}.get(SPEC_KEY)
-    with tempfile.TemporaryDirectory() as tmp:
-        pre = Path(tmp) / "pre.onnx"
-        q = Path(tmp) / "q.onnx"
-        quant_pre_process(str(fp32), str(pre), skip_symbolic_shape=True)
-        quantize_static(str(pre), str(q), Reader(), quant_format=QuantFormat.QDQ, per_channel=per_channel,
-                        activation_type=QuantType.QUInt8 if activations == "uint8" else QuantType.QInt8,
-                        weight_type=QuantType.QInt8, reduce_range=reduce_range,
-                        nodes_to_exclude=_head_nodes(pre))
-        data = q.read_bytes()
-    spec = ModelSpec.from_json(spec_json) if spec_json else None
-    if spec is not None:
-        data = _embed_spec(data, spec.replace(name=f"{spec.name}_int8" if spec.name else out.stem))
-    return atomic_write_bytes(out, data)
-
-
-def _head_nodes(path: Path) -> list[str]:
-    """Keep the upsample/argmax tail in float (quantizing it only adds error)."""
-    import onnx
-
-    model = onnx.load(str(path))
-    return [n.name for n in model.graph.node if n.op_type in ("Resize", "ArgMax", "Cast")]
+    return quantize_static_qdq(fp32, out, calibration, "input", per_channel=per_channel, reduce_range=reduce_range,
+                               activations=activations, op_types=None, exclude_op_types=("Resize", "ArgMax", "Cast"))

@@ -47,6 +47,7 @@ def quantize_static_qdq(fp32: Path, out: Path, calibration: list[np.ndarray], in
     ``op_types``: the operator types to quantize (default: those with weights, so box
     decoding, softmax and sigmoid tails stay in float); None = every type ONNX Runtime
     knows. ``exclude_op_types``: node types kept in float whatever ``op_types`` says.
+    ``name``: the quantized spec's name; by default the FP32 spec's name + ``_int8``.
     """
     _require_onnx()
     import onnx
@@ -75,7 +76,9 @@ def quantize_static_qdq(fp32: Path, out: Path, calibration: list[np.ndarray], in
                         op_types_to_quantize=list(op_types) if op_types is not None else None)
         model = onnx.load(str(q))
     if SPEC_KEY in props:
-        props[SPEC_KEY] = ModelSpec.from_json(props[SPEC_KEY]).replace(name=name or out.stem).to_json()
+        spec = ModelSpec.from_json(props[SPEC_KEY])
+        named = name or (f"{spec.name}_int8" if spec.name else out.stem)  # after the model, not the path
+        props[SPEC_KEY] = spec.replace(name=named).to_json()
     del model.metadata_props[:]
     for key, value in props.items():
         entry = model.metadata_props.add()
