@@ -198,6 +198,29 @@ def test_models_command_shows_the_cached_choice(rgb_model, tmp_path):
         assert "backend (auto): onnxruntime/fp32 (the only installed path for this file)" in models()
 
 
+@needs_openvino
+def test_models_recheck_measures_the_choice_again(rgb_model, tmp_path):
+    import json
+
+    from pixelwise.engine.auto import forget
+    from tests.conftest import run_cli_in_process
+
+    pw.Segmenter(rgb_model, threads=1, cache_dir=tmp_path)
+    [cached] = (tmp_path / "auto").glob("*.json")
+    stale = {**json.loads(cached.read_text()), "check_ms": {"stale": 1.0}}  # as if measured on a busy machine
+    cached.write_text(json.dumps(stale))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PIXELWISE_CACHE", str(tmp_path))
+        r = run_cli_in_process("models", str(rgb_model), "--recheck")
+        bare = run_cli_in_process("models", "--recheck")
+    assert r.returncode == 0, r.stderr
+    fresh = json.loads(cached.read_text())
+    assert fresh["measured"] and "stale" not in fresh["check_ms"] and "total" in fresh["check_ms"]
+    assert "backend (auto): " in r.stdout and "(measured; bare " in r.stdout
+    assert bare.returncode == 2 and "--recheck needs a model" in bare.stderr and "Traceback" not in bare.stderr
+    assert forget(rgb_model, tmp_path) and not cached.exists() and not forget(rgb_model, tmp_path)
+
+
 def test_without_openvino_auto_is_onnxruntime_without_a_measurement(rgb_model, colour_image, tmp_path, monkeypatch):
     monkeypatch.setattr(auto, "installed_backends", lambda: ("onnxruntime", "opencv"))
     cfg, calls = auto_config(tmp_path)

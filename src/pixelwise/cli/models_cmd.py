@@ -4,6 +4,7 @@ For one model it says which adapter was chosen and why: where the spec came from
 (pixelwise's own metadata, a sidecar, Ultralytics' metadata or the output signature),
 the task and output layout, and which metadata keys the file carries. A file that fits no
 adapter is an error (exit 2) that lists the shapes seen and what pixelwise accepts.
+``--recheck`` measures one model's ``--backend auto`` choice on this machine again.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 
-__all__ = ["add_parser", "run", "describe", "headline_score", "score_lines"]
+__all__ = ["add_parser", "run", "describe", "recheck", "headline_score", "score_lines"]
 
 PERSON_NAMES = ("person", "pedestrian")
 MAIN_SCORES = ("val_miou", "val_pixel_accuracy", "val_iou", "val_images", "measured_with")
@@ -21,7 +22,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("models", help="list known models (or describe one .onnx file)")
     p.add_argument("model", nargs="?", default=None, help="describe this model name or .onnx path only")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--recheck", action="store_true",
+                   help="measure the model's --backend auto choice on this machine again now (run it on an "
+                        "otherwise idle machine; the new choice replaces the cached one)")
     p.set_defaults(run=run)
+
+
+def recheck(name: str) -> None:
+    """Forget the cached ``--backend auto`` choice for ``name`` on this machine and measure it again."""
+    from ..engine.auto import forget
+    from ..registry import cache_dir, resolve_model
+    from ..segmenter import Segmenter
+
+    path = resolve_model(name)
+    forget(path, cache_dir())
+    Segmenter(path)  # the self-check runs on load and caches its choice
 
 
 def describe(name: str) -> dict:
@@ -126,9 +141,13 @@ def _print(r: dict, detail: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import PixelwiseError
+    from ..errors import InputError, PixelwiseError
     from ..registry import REGISTRY
 
+    if args.recheck:
+        if not args.model:
+            raise InputError("--recheck needs a model: pixelwise models NAME|FILE --recheck")
+        recheck(args.model)
     names = [args.model] if args.model else list(REGISTRY)
     rows = []
     for name in names:

@@ -47,7 +47,7 @@ from .backends import (
 from .backends.base import cpu_flags, has_vnni
 from .selfcheck import MIN_BOX_IOU, MIN_PIXEL_AGREEMENT, agreement, check_images, with_precision
 
-__all__ = ["open_model", "lookup", "AutoConfig", "Choice", "candidates", "refused_here", "agreement",
+__all__ = ["open_model", "lookup", "forget", "AutoConfig", "Choice", "candidates", "refused_here", "agreement",
            "check_images", "cpu_info", "choice_key", "select_backend", "cached_choice", "MIN_PIXEL_AGREEMENT",
            "MIN_BOX_IOU", "MARGIN"]
 
@@ -254,6 +254,20 @@ def lookup(model: Path, cache_root: Path) -> Choice | None:
     if "openvino" not in backends:
         return _unmeasured(("onnxruntime", file_prec), file_prec)
     return cached_choice(cache_file(model, AutoConfig(cache_dir=Path(cache_root) / "auto"), backends, data=data))
+
+
+def forget(model: Path, cache_root: Path) -> bool:
+    """Delete this machine's cached ``--backend auto`` choice for ``model``, so that its next load
+    measures again (e.g. after a check that ran while other work loaded the CPU); True if one was cached."""
+    data = model.read_bytes()
+    backends = _backends(file_precision(data))
+    if "openvino" not in backends:
+        return False
+    path = cache_file(model, AutoConfig(cache_dir=Path(cache_root) / "auto"), backends, data=data)
+    if path is None or not path.is_file():
+        return False
+    path.unlink()
+    return True
 
 
 def cache_file(model: Path, auto: AutoConfig, backends: Sequence[str], scope: str = "auto/auto",
