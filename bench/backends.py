@@ -37,7 +37,7 @@ from timing import cpu_line, interleaved_ms
 import pixelwise as pw
 from pixelwise.engine.agreement import compare_results
 from pixelwise.engine.auto import cpu_info
-from pixelwise.engine.backends import backend_version, file_precision, installed_backends
+from pixelwise.engine.backends import SessionConfig, backend_version, file_precision, installed_backends
 from pixelwise.errors import PixelwiseError
 from pixelwise.io.image import read_image
 from pixelwise.validate import validate
@@ -120,6 +120,8 @@ def bench_case(case: Case, args: argparse.Namespace, cache: Path) -> list[str]:
     calls = {"reference bare": _bare(ref, image)}
     for name, seg in segs.items():
         calls[f"{name} bare"], calls[f"{name} e2e"] = _bare(seg, image), partial(seg.predict_array, image)
+    dynamic = _dynamic_graphs(case, segs, image, args.threads)
+    calls.update({f"{name} bare": call for name, call in dynamic.items()})
     ms = interleaved_ms(calls, args.runs, warmup=3)
     base = ms["reference bare"]
     rows = []
@@ -128,7 +130,22 @@ def bench_case(case: Case, args: argparse.Namespace, cache: Path) -> list[str]:
         e2e = ms[f"{name} e2e"]
         rows.append(f"| {case.label} | {name} | {ms[f'{name} bare']:.1f} | {e2e:.1f} | {e2e / base:.2f} | "
                     f"{report.overall * 100:.2f}% | {accuracy(seg, case, args.val_limit)} |")
+    rows += [f"| {case.label} | {name} | {ms[f'{name} bare']:.1f} | - | - | | |" for name in dynamic]
     return rows + refused
+
+
+def _dynamic_graphs(case: Case, segs: dict[str, pw.Segmenter], image: np.ndarray, threads: int) -> dict:
+    """Bare runs of OpenVINO's dynamic-shape graph beside the static-shape copy a session compiles by default."""
+    from pixelwise.engine.backends.openvino import OpenVinoSession
+
+    calls = {}
+    for name, seg in segs.items():
+        if name.startswith("openvino/") and None in seg.predictor.session.inputs[0].shape:
+            session = OpenVinoSession(case.model, SessionConfig(threads=threads, precision=name.split("/")[1]),
+                                      static_shapes=0)
+            blob, _ = seg.predictor.adapter.preprocess(image, seg.spec, seg.spec.input_hw)
+            calls[f"{name}, dynamic graph"] = partial(session.run, {seg.predictor.input_name: blob})
+    return calls
 
 
 def _bare(seg: pw.Segmenter, image: np.ndarray):

@@ -163,6 +163,36 @@ def test_openvino_runs_from_several_threads(rgb_model):
     assert all(o.shape == (1, 3, 4 + k, 6) and np.allclose(o, k) for k, o in enumerate(outs))
 
 
+@needs_openvino
+def test_openvino_compiles_a_static_copy_per_input_shape_up_to_a_cap(rgb_model):
+    from pixelwise.engine.backends.openvino import OpenVinoSession
+
+    ref = open_session(rgb_model)
+    s = OpenVinoSession(rgb_model, SessionConfig(threads=1), static_shapes=2)
+    xs = [np.random.default_rng(k).standard_normal((1, 3, 32 + 8 * k, 40)).astype(np.float32) for k in range(3)]
+    for x in xs + xs:  # the third shape is past the cap: the dynamic graph runs it
+        assert np.abs(s.run({"input": x})[0] - ref.run({"input": x})[0]).max() < 1e-5
+    assert s.static_shapes == ((1, 3, 32, 40), (1, 3, 40, 40))
+    s0 = OpenVinoSession(rgb_model, static_shapes=0)
+    s0.run({"input": xs[0]})
+    assert s0.static_shapes == ()
+
+
+@needs_openvino
+def test_openvino_computes_only_the_outputs_a_run_asks_for(default_model_path):
+    from pixelwise.engine.backends.openvino import OpenVinoSession
+
+    s = OpenVinoSession(default_model_path, SessionConfig(threads=1, precision="fp32"))
+    x = np.random.default_rng(0).standard_normal((1, 3, 64, 96)).astype(np.float32)
+    logits, labels = s.run({"input": x})
+    (only,) = s.run({"input": x}, ["logits"])
+    assert np.abs(only - logits).max() < 1e-5 and labels.shape == (1, 64, 96)
+    assert [len(compiled.outputs) for compiled, _ in s._copies.values()] == [2, 1]
+    y = np.random.default_rng(1).standard_normal((1, 3, 32, 48)).astype(np.float32)
+    first, second = s.run({"input": y}, ["labels", "logits"])  # every output, another order, a new shape
+    assert first.shape == (1, 32, 48) and second.shape == (1, 11, 8, 12)
+
+
 def test_missing_backend_says_how_to_install(rgb_model, monkeypatch):
     from pixelwise.engine import backends
 

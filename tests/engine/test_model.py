@@ -72,6 +72,27 @@ def test_static_size_mismatch_is_reported(tmp_path):
         load_model(path)
 
 
+def test_predictor_fetches_labels_only_for_images_of_the_input_size(default_model_path):
+    session, spec = load_model(default_model_path)
+    asked = []
+
+    class Recording:  # the session, noting which outputs each run asks for
+        inputs, outputs, source = session.inputs, session.outputs, session.source
+
+        def run(self, feed, outputs=None):
+            asked.append(outputs)
+            return session.run(feed, outputs)
+
+    assert [o.name for o in session.outputs] == ["logits", "labels"]
+    pred = Predictor(Recording(), spec)
+    full = Predictor(session, spec)
+    for hw in [(360, 480), (300, 500)]:
+        image = np.random.default_rng(0).integers(0, 256, (*hw, 3), dtype=np.uint8)
+        assert (pred(image).semantic == full(image).semantic).all()
+    pred(np.zeros((360, 480, 3), np.uint8), PredictOptions(confidence=True))
+    assert asked == [["logits", "labels"], ["logits"], ["logits"]]
+
+
 def test_predictor_timings_classes_filter_and_fixed_size(tmp_path, colour_image):
     session, spec = load_model(make_semantic_onnx(tmp_path / "f.onnx", static_hw=(64, 96),
                                                   spec={"classes": ["r", "g", "b"], "input_hw": [64, 96]}))

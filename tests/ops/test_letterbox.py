@@ -49,3 +49,12 @@ def test_normalise_to_blob_layout_and_values():
     blob = normalise_to_blob(canvas, (0.5, 0.5, 0.5), (0.5, 0.25, 0.5))
     assert blob.shape == (1, 3, 2, 3) and blob.dtype == np.float32
     assert np.allclose(blob[0, 0], 1.0) and np.allclose(blob[0, 1], -2.0) and np.allclose(blob[0, 2], -1.0)
+
+
+def test_normalise_to_blob_takes_a_strided_view_like_its_copy():
+    image = np.random.default_rng(0).integers(0, 256, (40, 50, 3), dtype=np.uint8)
+    view = image[5:30:2, 10:45]  # a tile or crop: not contiguous
+    expected = ((view / 255.0 - (0.485, 0.456, 0.406)) / (0.229, 0.224, 0.225)).transpose(2, 0, 1)[None]
+    blob = normalise_to_blob(view, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+    assert (blob == normalise_to_blob(view.copy(), (0.485, 0.456, 0.406), (0.229, 0.224, 0.225))).all()
+    assert np.abs(blob - expected).max() < 1e-5

