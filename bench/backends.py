@@ -142,7 +142,7 @@ def _dynamic_graphs(case: Case, segs: dict[str, pw.Segmenter], image: np.ndarray
     for name, seg in segs.items():
         if name.startswith("openvino/") and None in seg.predictor.session.inputs[0].shape:
             session = OpenVinoSession(case.model, SessionConfig(threads=threads, precision=name.split("/")[1]),
-                                      static_shapes=0)
+                                      max_copies=0)
             blob, _ = seg.predictor.adapter.preprocess(image, seg.spec, seg.spec.input_hw)
             calls[f"{name}, dynamic graph"] = partial(session.run, {seg.predictor.input_name: blob})
     return calls

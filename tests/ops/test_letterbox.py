@@ -58,3 +58,5 @@ def test_normalise_to_blob_takes_a_strided_view_like_its_copy():
     blob = normalise_to_blob(view, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
     assert (blob == normalise_to_blob(view.copy(), (0.485, 0.456, 0.406), (0.229, 0.224, 0.225))).all()
     assert np.abs(blob - expected).max() < 1e-5
+    with pytest.raises(ValueError, match=r"expected an \(H, W, 3\) RGB image, got shape \(40, 50\)"):
+        normalise_to_blob(image[..., 0], (0.485, 0.456, 0.406), (0.229, 0.224, 0.225))

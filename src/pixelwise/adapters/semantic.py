@@ -38,7 +38,10 @@ def is_integer_dtype(dtype: str) -> bool:
 
 
 def uses_labels(transform: letterbox.Transform, confidence: bool) -> bool:
-    """Whether a ``labels`` output (the argmax at the input size) answers for this image as it is."""
+    """Whether a ``labels`` output (the argmax at the input size) is the answer as it stands.
+
+    It is when the image already has the model's input size and no confidence map is asked for.
+    """
     return not confidence and transform.src_hw == transform.input_hw
 
 

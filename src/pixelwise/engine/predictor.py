@@ -27,10 +27,10 @@ class Predictor:
         self.adapter = get_adapter(spec.adapter)
         self.input_name = session.inputs[0].name
         self.output_names = [o.name for o in session.outputs]
-        # a semantic model's `labels` output is fetched only for images it answers for (an image of
-        # the input size): elsewhere the logits are upsampled, and OpenVINO can skip computing it
+        # a pixelwise export's `labels` output (the argmax at the input size, beside `logits`) is fetched
+        # only for an image of the input size, the one case it is read; OpenVINO can then skip computing it
         self._without_labels = [n for n in self.output_names if n != "labels"] if (
-            self.adapter.kind == "semantic" and "labels" in self.output_names and len(self.output_names) > 1) else None
+            self.adapter.kind == "semantic" and {"labels", "logits"} <= set(self.output_names)) else None
         self.backend = f"{getattr(session, 'backend', 'onnxruntime')}/{getattr(session, 'precision', 'fp32')}"
 
     def input_hw_for(self, options: PredictOptions) -> tuple[int, int]:

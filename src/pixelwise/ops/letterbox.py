@@ -74,6 +74,8 @@ def resize_to_input(image: np.ndarray, input_hw: tuple[int, int], mode: str = "s
 def normalise_to_blob(canvas: np.ndarray, mean: tuple[float, float, float],
                       std: tuple[float, float, float]) -> np.ndarray:
     """(H, W, 3) uint8 RGB -> (1, 3, H, W) float32, ``(x / 255 - mean) / std``."""
+    if canvas.ndim != 3 or canvas.shape[2] != 3:
+        raise ValueError(f"expected an (H, W, 3) RGB image, got shape {canvas.shape}")
     scale = (1.0 / (255.0 * np.asarray(std, dtype=np.float32))).astype(np.float32)
     shift = (np.asarray(mean, dtype=np.float32) / np.asarray(std, dtype=np.float32)).astype(np.float32)
     blob = np.empty((1, 3) + canvas.shape[:2], dtype=np.float32)

@@ -9,11 +9,12 @@ run only where the CPU plugin lists them in ``OPTIMIZATION_CAPABILITIES``; int8 
 quantized model file, refused on CPUs without VNNI unless forced (see ``INT8_WITHOUT_VNNI``).
 
 A model whose input height and width are dynamic is also compiled once per input shape it
-meets, as a static-shape copy (up to ``STATIC_SHAPES`` copies; after that the dynamic one
-runs): OpenVINO plans memory and picks kernels for a known shape, which is faster than the
-dynamic graph (``bench/backends.py`` measures both), and a Segmenter feeds one shape. A copy
+meets, as a static-shape copy: OpenVINO plans memory and picks kernels for a known shape,
+which is faster than the dynamic graph (``bench/backends.py`` measures both). A copy also
 computes only the outputs a run asks for: the predictor skips a semantic model's ``labels``
-(an in-graph upsample and argmax) where it would not read it.
+(an in-graph upsample and argmax) where it would not read it. One copy per (input shapes,
+outputs asked for), up to ``MAX_COPIES``; after that, or where a copy does not compile, the
+model as loaded runs.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from .base import (
 
 __all__ = ["OpenVinoSession", "cpu_precisions", "version", "is_available"]
 
-STATIC_SHAPES = 4  # specialised copies compiled per session (per input shape and set of outputs asked for)
+MAX_COPIES = 4  # specialised copies compiled per session, one per (input shapes, outputs asked for)
 
 _HINTS = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}
 _DTYPES = {"f32": "tensor(float)", "f16": "tensor(float16)", "bf16": "tensor(bfloat16)", "u8": "tensor(uint8)",
@@ -101,31 +102,38 @@ class OpenVinoSession:
     backend = "openvino"
 
     def __init__(self, model: str | os.PathLike[str] | bytes, config: SessionConfig = SessionConfig(),
-                 static_shapes: int = STATIC_SHAPES) -> None:
+                 max_copies: int = MAX_COPIES) -> None:
         path = model_path(model, self.backend)
         self.config = config
         self.source = str(path)
         self.precision = _check_precision(config.precision, file_precision(path), self.source, config.force)
-        ov_model = self._compile_guarded(lambda: _core().read_model(str(path)))
-        self._compiled = self._compile_guarded(lambda: self._compile(ov_model))
-        self.inputs = tuple(_tensor_info(p) for p in ov_model.inputs)
-        self.outputs = tuple(_tensor_info(p) for p in ov_model.outputs)
-        self.metadata = _metadata(ov_model)
+        self._model = self._compile_guarded(lambda: _core().read_model(str(path)))  # the source of every copy
+        self._compiled = self._compile_guarded(lambda: self._compile(self._model))
+        self.inputs = tuple(_tensor_info(p) for p in self._model.inputs)
+        self.outputs = tuple(_tensor_info(p) for p in self._model.outputs)
+        self.metadata = _metadata(self._model)
         self._ports = {o.name: i for i, o in enumerate(self.outputs)}
         self._local = threading.local()
-        self._dynamic = len(self.inputs) == 1 and any(d is None for d in self.inputs[0].shape)
-        self._copies_left = static_shapes
-        self._copies: dict[tuple, tuple[Any, tuple[str, ...]]] = {}  # (shape, outputs) -> (compiled, its outputs)
+        self._dynamic = any(d is None for i in self.inputs for d in i.shape)
+        self._copies_left = max_copies
+        # (input shapes, outputs asked for or None for all) -> (compiled copy, the outputs it produces or None)
+        self._copies: dict[tuple, tuple[Any, tuple[str, ...] | None]] = {}
+        self._failed: set[tuple] = set()  # keys whose copy would not compile: the model as loaded runs them
         self._lock = threading.Lock()
 
     @property
-    def static_shapes(self) -> tuple[tuple[int, ...], ...]:
-        """The input shapes this session has compiled a static-shape copy for."""
-        return tuple(dict.fromkeys(shape for shape, _ in self._copies if self._dynamic))
+    def compiled_shapes(self) -> tuple[tuple[tuple[int, ...], ...], ...]:
+        """The input shapes (one per input) this session has compiled a static-shape copy for."""
+        with self._lock:
+            keys = list(self._copies)
+        return tuple(dict.fromkeys(shapes for shapes, _ in keys)) if self._dynamic else ()
 
     def run(self, feed: dict[str, np.ndarray], outputs: list[str] | None = None) -> list[np.ndarray]:
         names = tuple(outputs or (o.name for o in self.outputs))
-        compiled, produced = self._copy_for(next(iter(feed.values())).shape, names)
+        unknown = [n for n in names if n not in self._ports]
+        if unknown:
+            raise ModelError(f"{self.source}: no output named {unknown[0]!r}; it has {', '.join(self._ports)}")
+        compiled, produced = self._copy_for(tuple(tuple(int(d) for d in v.shape) for v in feed.values()), names)
         requests = getattr(self._local, "requests", None)
         if requests is None:
             requests = self._local.requests = {}
@@ -141,36 +149,38 @@ class OpenVinoSession:
     def describe(self) -> str:
         return describe_signature(self)
 
-    def _copy_for(self, shape: tuple[int, ...], names: tuple[str, ...]) -> tuple[Any, tuple[str, ...] | None]:
-        """The compiled model for this input shape and these outputs, and the outputs it produces in order.
+    def _copy_for(self, shapes: tuple[tuple[int, ...], ...], names: tuple[str, ...]
+                  ) -> tuple[Any, tuple[str, ...] | None]:
+        """The compiled model for these input shapes and outputs, and the outputs it produces in order.
 
-        A dynamic model gets a static-shape copy per input shape, and a copy computes only the outputs
-        asked for (a semantic model's ``labels`` is skipped where it is not read); up to
-        ``static_shapes`` copies, then the model as loaded runs (None: all its outputs, in its order).
+        A dynamic model gets a static-shape copy per set of input shapes, and a copy computes only
+        the outputs asked for (the predictor skips a semantic model's ``labels`` where it does not
+        read it); up to ``max_copies`` copies, then the model as loaded runs (None: all its
+        outputs, in its order).
         """
-        prune = len(names) < len(self.outputs)
+        prune = len(set(names)) < len(self.outputs)
         if not (self._dynamic or prune):
             return self._compiled, None
-        key = (tuple(int(d) for d in shape), names if prune else None)
+        key = (shapes, names if prune else None)
         found = self._copies.get(key)
         if found is not None:
             return found
         with self._lock:
-            if key not in self._copies and self._copies_left:
+            if key not in self._copies and key not in self._failed and self._copies_left:
                 try:
-                    compiled = self._compile(self._specialised(key[0], names, prune))
+                    compiled = self._compile(self._specialised(shapes, names, prune))
                     self._copies[key] = (compiled, names if prune else None)
                     self._copies_left -= 1
-                except RuntimeError:  # a shape the graph cannot take statically: the model as loaded runs it
-                    self._copies_left = 0
+                except RuntimeError:  # e.g. a shape the graph cannot take statically: the model as loaded runs it
+                    self._failed.add(key)
             return self._copies.get(key, (self._compiled, None))
 
-    def _specialised(self, shape: tuple[int, ...], names: tuple[str, ...], prune: bool) -> Any:
+    def _specialised(self, shapes: tuple[tuple[int, ...], ...], names: tuple[str, ...], prune: bool) -> Any:
         import openvino as ov
 
-        ov_model = _core().read_model(self.source)
+        ov_model = self._model.clone()
         if self._dynamic:
-            ov_model.reshape({ov_model.inputs[0].get_any_name(): list(shape)})
+            ov_model.reshape({port.get_any_name(): list(shape) for port, shape in zip(ov_model.inputs, shapes)})
         if prune:
             results = ov_model.get_results()
             ov_model = ov.Model([results[self._ports[n]] for n in names], ov_model.get_parameters(), "pixelwise")
