@@ -141,17 +141,16 @@ def _dynamic_graphs(case: Case, segs: dict[str, pw.Segmenter], image: np.ndarray
     calls = {}
     for name, seg in segs.items():
         if name.startswith("openvino/") and None in seg.predictor.session.inputs[0].shape:
-            session = OpenVinoSession(case.model, SessionConfig(threads=threads, precision=name.split("/")[1]),
-                                      max_copies=0)
-            blob, _ = seg.predictor.adapter.preprocess(image, seg.spec, seg.spec.input_hw)
-            calls[f"{name}, dynamic graph"] = partial(session.run, {seg.predictor.input_name: blob})
+            config = SessionConfig(threads=threads, precision=seg.predictor.session.precision)
+            calls[f"{name}, dynamic graph"] = _bare(seg, image, OpenVinoSession(case.model, config, max_copies=0))
     return calls
 
 
-def _bare(seg: pw.Segmenter, image: np.ndarray):
+def _bare(seg: pw.Segmenter, image: np.ndarray, session=None):
+    """One bare run of the Segmenter's session (or of ``session``) on the image as the Segmenter feeds it."""
     spec, pred = seg.spec, seg.predictor
     blob, _ = pred.adapter.preprocess(image, spec, spec.input_hw)
-    return partial(pred.session.run, {pred.input_name: blob})
+    return partial((session or pred.session).run, {pred.input_name: blob})
 
 
 def main() -> int:

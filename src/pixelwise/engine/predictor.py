@@ -47,16 +47,17 @@ class Predictor:
             return self._tiled(image, options, path)
         t0 = time.perf_counter()
         blob, transform = self.adapter.preprocess(image, self.spec, self.input_hw_for(options))
+        post = self._post_kwargs(options)
         t1 = time.perf_counter()
         if options.flip:
             raw = self._flip_averaged(blob)
         else:
-            names = self._outputs_for(transform, options)
+            names = self._outputs_for(transform, post["confidence"])
             raw = dict(zip(names, self.session.run({self.input_name: blob}, names)))
         t2 = time.perf_counter()
         if options.output_filter is not None:
             raw = options.output_filter(raw)
-        decoded = self.adapter.postprocess(raw, transform, self.spec, **self._post_kwargs(options))
+        decoded = self.adapter.postprocess(raw, transform, self.spec, **post)
         semantic = decoded.semantic
         if options.min_conf is not None and decoded.confidence is not None:
             semantic = unlabel_below(semantic, decoded.confidence, options.min_conf, self._background())
@@ -104,8 +105,8 @@ class Predictor:
         mirrored = self.session.run({self.input_name: np.ascontiguousarray(blob[..., ::-1])}, [name])[0][..., ::-1]
         return {name: sem_ops.mean_log_probs(plain, mirrored)}
 
-    def _outputs_for(self, transform: Transform, options: PredictOptions) -> list[str]:
-        if self._without_labels is None or uses_labels(transform, self._post_kwargs(options)["confidence"]):
+    def _outputs_for(self, transform: Transform, confidence: bool) -> list[str]:
+        if self._without_labels is None or uses_labels(transform, confidence):
             return self.output_names
         return self._without_labels
 

@@ -116,8 +116,8 @@ class OpenVinoSession:
         self._local = threading.local()
         self._dynamic = any(d is None for i in self.inputs for d in i.shape)
         self._copies_left = max_copies
-        # (input shapes, outputs asked for or None for all) -> (compiled copy, the outputs it produces or None)
-        self._copies: dict[tuple, tuple[Any, tuple[str, ...] | None]] = {}
+        # (input shapes, outputs asked for or None for all) -> (compiled copy, output name -> its position)
+        self._copies: dict[tuple, tuple[Any, dict[str, int]]] = {}
         self._failed: set[tuple] = set()  # keys whose copy would not compile: the model as loaded runs them
         self._lock = threading.Lock()
 
@@ -133,7 +133,7 @@ class OpenVinoSession:
         unknown = [n for n in names if n not in self._ports]
         if unknown:
             raise ModelError(f"{self.source}: no output named {unknown[0]!r}; it has {', '.join(self._ports)}")
-        compiled, produced = self._copy_for(tuple(tuple(int(d) for d in v.shape) for v in feed.values()), names)
+        compiled, ports = self._copy_for(tuple(tuple(int(d) for d in v.shape) for v in feed.values()), names)
         requests = getattr(self._local, "requests", None)
         if requests is None:
             requests = self._local.requests = {}
@@ -143,24 +143,21 @@ class OpenVinoSession:
         # the inputs are read in place (no copy); the outputs are the request's own buffers, reused by
         # its next call, so they are copied once here
         values = list(request.infer(feed, share_inputs=True, share_outputs=True).values())
-        ports = self._ports if produced is None else {n: i for i, n in enumerate(produced)}
         return [np.array(values[ports[n]], copy=True) for n in names]
 
     def describe(self) -> str:
         return describe_signature(self)
 
-    def _copy_for(self, shapes: tuple[tuple[int, ...], ...], names: tuple[str, ...]
-                  ) -> tuple[Any, tuple[str, ...] | None]:
-        """The compiled model for these input shapes and outputs, and the outputs it produces in order.
+    def _copy_for(self, shapes: tuple[tuple[int, ...], ...], names: tuple[str, ...]) -> tuple[Any, dict[str, int]]:
+        """The compiled model for these input shapes and outputs, and where each output is in its results.
 
         A dynamic model gets a static-shape copy per set of input shapes, and a copy computes only
         the outputs asked for (the predictor skips a semantic model's ``labels`` where it does not
-        read it); up to ``max_copies`` copies, then the model as loaded runs (None: all its
-        outputs, in its order).
+        read it); up to ``max_copies`` copies, then the model as loaded runs (all its outputs).
         """
         prune = len(set(names)) < len(self.outputs)
         if not (self._dynamic or prune):
-            return self._compiled, None
+            return self._compiled, self._ports
         key = (shapes, names if prune else None)
         found = self._copies.get(key)
         if found is not None:
@@ -169,11 +166,11 @@ class OpenVinoSession:
             if key not in self._copies and key not in self._failed and self._copies_left:
                 try:
                     compiled = self._compile(self._specialised(shapes, names, prune))
-                    self._copies[key] = (compiled, names if prune else None)
+                    self._copies[key] = (compiled, {n: i for i, n in enumerate(names)} if prune else self._ports)
                     self._copies_left -= 1
                 except RuntimeError:  # e.g. a shape the graph cannot take statically: the model as loaded runs it
                     self._failed.add(key)
-            return self._copies.get(key, (self._compiled, None))
+            return self._copies.get(key, (self._compiled, self._ports))
 
     def _specialised(self, shapes: tuple[tuple[int, ...], ...], names: tuple[str, ...], prune: bool) -> Any:
         import openvino as ov
