@@ -50,3 +50,13 @@ def test_every_adapter_preprocesses_to_a_float_blob_and_explains_itself(name):
 def test_check_refuses_outputs_of_no_known_shape_with_a_model_error(name):
     with pytest.raises(ModelError):
         ADAPTERS[name].check(_session([("y", (1, 192), "tensor(float)")]), ModelSpec(adapter=name, **SPEC_ARGS))
+
+
+@pytest.mark.parametrize("name", sorted(ADAPTERS))
+def test_outputs_read_are_some_of_the_sessions_outputs_in_their_order(name):
+    adapter = ADAPTERS[name]
+    _, transform = adapter.preprocess(np.zeros((30, 50, 3), np.uint8), ModelSpec(adapter=name, **SPEC_ARGS), (64, 64))
+    for names in (["output0", "output1"], ["logits", "labels"], ["labels", "logits", "extra"]):
+        for confidence in (False, True):
+            read = adapter.outputs_read(names, transform, confidence)
+            assert read and read == [n for n in names if n in read]

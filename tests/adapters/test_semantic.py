@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from pixelwise.adapters import ADAPTERS, get_adapter
-from pixelwise.adapters.semantic import SemanticAdapter
+from pixelwise.adapters.semantic import SemanticAdapter, outputs_read
 from pixelwise.errors import ModelError
 from pixelwise.ops.letterbox import resize_to_input
 from pixelwise.spec import ModelSpec
@@ -78,3 +78,14 @@ def test_class_ids_have_no_confidence_map():
 def test_empty_logits_are_a_model_error():
     with pytest.raises(ModelError, match="empty spatial size"):
         SemanticAdapter.postprocess({"logits": np.zeros((1, 3, 0, 0), np.float32)}, _transform((8, 8), (8, 8)), SPEC)
+
+
+def test_labels_are_read_only_for_an_image_of_the_input_size_without_confidence():
+    same = resize_to_input(np.zeros((64, 96, 3), np.uint8), (64, 96), "stretch")[1]
+    other = resize_to_input(np.zeros((60, 96, 3), np.uint8), (64, 96), "stretch")[1]
+    both = ["logits", "labels"]
+    assert outputs_read(both, same, confidence=False) == both
+    assert outputs_read(both, same, confidence=True) == ["logits"]
+    assert outputs_read(both, other, confidence=False) == ["logits"]
+    assert outputs_read(["labels"], other, confidence=False) == ["labels"]  # ids only: the one answer there is
+    assert outputs_read(["out"], other, confidence=True) == ["out"]

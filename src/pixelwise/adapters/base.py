@@ -12,7 +12,9 @@ An adapter is a class of static methods, numpy only (testable without onnxruntim
 - ``check(session, spec)``: the spec completed from the outputs (e.g. the layout), or a
   ``ModelError`` saying what the outputs should look like (the loader names the file).
 - ``explain(spec)``: one line on the output layout, for ``pixelwise models``.
-- ``preprocess(image, spec, input_hw)`` -> (blob, transform) and
+- ``preprocess(image, spec, input_hw)`` -> (blob, transform),
+  ``outputs_read(names, transform, confidence)`` -> the outputs ``postprocess`` will read for
+  this image, in the session's order (a backend may then skip computing the others), and
   ``postprocess(outputs, transform, spec, **options)`` -> :class:`Decoded`.
 
 ``session`` is anything with ``source``, ``metadata`` (dict), ``inputs`` and ``outputs``
@@ -55,6 +57,9 @@ class Adapter(Protocol):
     @staticmethod
     def preprocess(image: np.ndarray, spec: ModelSpec, input_hw: tuple[int, int]
                    ) -> tuple[np.ndarray, letterbox.Transform]: ...
+
+    @staticmethod
+    def outputs_read(names: list[str], transform: letterbox.Transform, confidence: bool) -> list[str]: ...
 
     @staticmethod
     def postprocess(outputs: dict[str, np.ndarray], transform: letterbox.Transform, spec: ModelSpec,

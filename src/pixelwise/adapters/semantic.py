@@ -20,7 +20,8 @@ from ..ops import letterbox, semantic
 from ..result import Instances
 from ..spec import ModelSpec
 
-__all__ = ["SemanticAdapter", "Decoded", "ids_only_error", "main_output", "is_integer_dtype", "uses_labels"]
+__all__ = ["SemanticAdapter", "Decoded", "ids_only_error", "main_output", "is_integer_dtype", "uses_labels",
+           "outputs_read"]
 
 
 @dataclass
@@ -43,6 +44,14 @@ def uses_labels(transform: letterbox.Transform, confidence: bool) -> bool:
     It is when the image already has the model's input size and no confidence map is asked for.
     """
     return not confidence and transform.src_hw == transform.input_hw
+
+
+def outputs_read(names: list[str], transform: letterbox.Transform, confidence: bool) -> list[str]:
+    """The outputs a semantic model's postprocess reads: a pixelwise export's ``labels`` (beside
+    ``logits``) only for an image of the input size with no confidence asked (``uses_labels``)."""
+    if {"labels", "logits"} <= set(names) and not uses_labels(transform, confidence):
+        return [n for n in names if n != "labels"]
+    return list(names)
 
 
 def main_output(outputs: Any) -> Any:  # TensorInfo-like objects
@@ -103,6 +112,8 @@ class SemanticAdapter:
                    ) -> tuple[np.ndarray, letterbox.Transform]:
         canvas, transform = letterbox.resize_to_input(image, input_hw, spec.resize)
         return letterbox.normalise_to_blob(canvas, spec.mean, spec.std), transform
+
+    outputs_read = staticmethod(outputs_read)
 
     @staticmethod
     def postprocess(outputs: dict[str, np.ndarray], transform: letterbox.Transform, spec: ModelSpec,

@@ -211,6 +211,10 @@ class YoloSegAdapter:
         return letterbox.normalise_to_blob(canvas, spec.mean, spec.std), transform
 
     @staticmethod
+    def outputs_read(names: list[str], transform: letterbox.Transform, confidence: bool) -> list[str]:
+        return list(names)  # every output: the detections and the mask prototypes
+
+    @staticmethod
     def postprocess(outputs: dict[str, np.ndarray], transform: letterbox.Transform, spec: ModelSpec,
                     confidence: bool = False, conf: float = 0.25, iou: float = 0.7, max_det: int = 300,
                     crop_to_box: bool = True, fast_masks: bool = False) -> Decoded:

@@ -97,6 +97,7 @@ class YoloSemanticAdapter:
                 "nearest-neighbour; no confidence map")
 
     preprocess = staticmethod(YoloSegAdapter.preprocess)  # Ultralytics' letterbox, as for its instance models
+    outputs_read = staticmethod(YoloSegAdapter.outputs_read)
 
     @staticmethod
     def postprocess(outputs: dict[str, np.ndarray], transform: letterbox.Transform, spec: ModelSpec,

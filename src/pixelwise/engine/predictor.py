@@ -7,9 +7,7 @@ import time
 import numpy as np
 
 from ..adapters import get_adapter
-from ..adapters.semantic import uses_labels
 from ..errors import InputError
-from ..ops.letterbox import Transform
 from ..options import PredictOptions
 from ..result import Result
 from ..spec import ModelSpec
@@ -27,10 +25,6 @@ class Predictor:
         self.adapter = get_adapter(spec.adapter)
         self.input_name = session.inputs[0].name
         self.output_names = [o.name for o in session.outputs]
-        # a pixelwise export's `labels` output (the argmax at the input size, beside `logits`) is fetched
-        # only for an image of the input size, the one case it is read; OpenVINO can then skip computing it
-        self._without_labels = [n for n in self.output_names if n != "labels"] if (
-            self.adapter.kind == "semantic" and {"labels", "logits"} <= set(self.output_names)) else None
         self.backend = f"{getattr(session, 'backend', 'onnxruntime')}/{getattr(session, 'precision', 'fp32')}"
 
     def input_hw_for(self, options: PredictOptions) -> tuple[int, int]:
@@ -52,7 +46,8 @@ class Predictor:
         if options.flip:
             raw = self._flip_averaged(blob)
         else:
-            names = self._outputs_for(transform, post["confidence"])
+            # only what the adapter reads for this image is fetched (OpenVINO then skips computing the rest)
+            names = self.adapter.outputs_read(self.output_names, transform, post["confidence"])
             raw = dict(zip(names, self.session.run({self.input_name: blob}, names)))
         t2 = time.perf_counter()
         if options.output_filter is not None:
@@ -104,11 +99,6 @@ class Predictor:
         plain = self.session.run({self.input_name: blob}, [name])[0]
         mirrored = self.session.run({self.input_name: np.ascontiguousarray(blob[..., ::-1])}, [name])[0][..., ::-1]
         return {name: sem_ops.mean_log_probs(plain, mirrored)}
-
-    def _outputs_for(self, transform: Transform, confidence: bool) -> list[str]:
-        if self._without_labels is None or uses_labels(transform, confidence):
-            return self.output_names
-        return self._without_labels
 
     def _post_kwargs(self, options: PredictOptions) -> dict:
         if self.adapter.kind == "semantic":
