@@ -1,4 +1,4 @@
-"""The training losses: class weights, cross-entropy and its hard-pixel (OHEM) form."""
+"""The training losses: class weights, cross-entropy, its hard-pixel (OHEM) form and the Lovasz term."""
 
 import math
 
@@ -6,7 +6,13 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from pixelwise.train.losses import OHEM_MIN_KEPT, OHEM_PROB, hard_pixel_mean, segmentation_loss  # noqa: E402
+from pixelwise.train.losses import (  # noqa: E402
+    OHEM_MIN_KEPT,
+    OHEM_PROB,
+    hard_pixel_mean,
+    lovasz_softmax,
+    segmentation_loss,
+)
 
 F = torch.nn.functional
 
@@ -67,3 +73,58 @@ def test_ohem_sends_gradient_only_to_hard_pixels() -> None:
 def test_unknown_loss_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="loss must be one of"):
         segmentation_loss(torch.zeros(1, 2, 2, 2), torch.zeros(1, 2, 2, dtype=torch.long), None, 255, kind="focal")
+
+
+def _one_hot_logits(pred: torch.Tensor, classes: int, scale: float = 1000.0) -> torch.Tensor:
+    return F.one_hot(pred, classes).permute(0, 3, 1, 2).float() * scale
+
+
+def test_lovasz_of_hard_predictions_is_one_minus_the_mean_iou_of_the_classes_present() -> None:
+    gen = torch.Generator().manual_seed(0)
+    target = torch.randint(0, 3, (2, 8, 8), generator=gen)
+    target[0, 0] = 255
+    pred = torch.randint(0, 4, (2, 8, 8), generator=gen)  # class 3 is predicted, never present
+    valid = target != 255
+    ious = [((pred == k) & (target == k) & valid).sum() / (((pred == k) | (target == k)) & valid).sum()
+            for k in range(3)]
+    expected = 1.0 - float(torch.stack(ious).mean())
+    assert lovasz_softmax(_one_hot_logits(pred, 4), target, 255).item() == pytest.approx(expected, abs=1e-5)
+    assert lovasz_softmax(_one_hot_logits(target.clamp(max=2), 4), target, 255).item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_lovasz_pushes_a_rare_class_much_harder_than_cross_entropy_does() -> None:
+    target = torch.zeros(1, 16, 16, dtype=torch.long)
+    target[0, 0, :4] = 1  # 4 of 256 pixels, all predicted as the common class
+    start = torch.zeros(1, 2, 16, 16)
+    start[:, 0] = 1.0
+
+    def rare_over_common(loss) -> float:
+        logits = start.clone().requires_grad_()
+        loss(logits).backward()
+        grad = logits.grad[0]
+        return float(grad[1][target[0] == 1].abs().mean() / grad[0][target[0] == 0].abs().mean())
+
+    lovasz = rare_over_common(lambda x: lovasz_softmax(x, target, 255))
+    ce = rare_over_common(lambda x: F.cross_entropy(x, target))
+    assert lovasz > 10 * ce  # per pixel, the few pixels of class 1 carry its whole IoU
+
+
+def test_lovasz_scores_a_bounded_random_subset_and_ignores_void() -> None:
+    target = torch.full((1, 4, 4), 255, dtype=torch.long)
+    assert lovasz_softmax(torch.zeros(1, 2, 4, 4), target, 255).item() == 0.0
+    big = torch.randint(0, 2, (1, 64, 64), generator=torch.Generator().manual_seed(1))
+    pred = big.clone()
+    pred[0, :8] = 1 - pred[0, :8]  # an eighth of the rows wrong
+    full = lovasz_softmax(_one_hot_logits(pred, 2), big, 255).item()
+    torch.manual_seed(0)
+    sub = lovasz_softmax(_one_hot_logits(pred, 2), big, 255, max_pixels=1024).item()
+    assert 0.1 < full < 0.3 and sub == pytest.approx(full, abs=0.06)
+
+
+def test_ce_plus_lovasz_adds_the_lovasz_term_to_cross_entropy() -> None:
+    target = torch.randint(0, 3, (2, 8, 8), generator=torch.Generator().manual_seed(2))
+    logits = torch.randn(2, 3, 4, 4, generator=torch.Generator().manual_seed(3))
+    up = F.interpolate(logits, size=(8, 8), mode="bilinear", align_corners=False)
+    both = segmentation_loss(logits, target, None, 255, kind="ce+lovasz")
+    assert both.item() == pytest.approx((segmentation_loss(logits, target, None, 255)
+                                         + lovasz_softmax(up, target, 255)).item(), rel=1e-5)

@@ -53,7 +53,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--loss", choices=LOSSES, default="ce",
                    help="ce = class-weighted cross-entropy; ohem = the same over the hard pixels only (p < 0.7 "
                         "for the true class, never fewer than 1/16 of the labelled pixels): more weight on thin "
-                        "classes")
+                        "classes; ce+lovasz = cross-entropy plus the Lovasz-softmax surrogate of 1 - IoU, which "
+                        "counts every class alike, as mIoU does")
     p.add_argument("--precision", choices=PRECISIONS, default="fp32",
                    help="bf16: the forward pass in bfloat16 (CPU autocast; the loss, weights and the exported model "
                         "stay float32), fast on CPUs with AMX or AVX512-BF16; a resumed run may change it")

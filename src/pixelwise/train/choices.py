@@ -28,8 +28,10 @@ def distils_features(mode: str) -> bool:
 # "agree" = only where the teacher's more likely class is the label's (or the label is void)
 DISTILL_PIXELS = ("all", "agree")
 # --loss: "ce" = class-weighted cross-entropy over every labelled pixel; "ohem" = the same over
-# the hard pixels only (train/losses.py hard_pixel_mean), aimed at thin classes such as poles and signs
-LOSSES = ("ce", "ohem")
+# the hard pixels only (train/losses.py hard_pixel_mean), aimed at thin classes such as poles and signs;
+# "ce+lovasz" = cross-entropy plus the Lovasz-softmax surrogate of 1 - IoU (train/losses.py lovasz_softmax),
+# which weighs every class alike, as mIoU does
+LOSSES = ("ce", "ohem", "ce+lovasz")
 # --precision: "fp32" = every training step in float32; "bf16" = the network's forward pass under
 # PyTorch's CPU autocast to bfloat16, the loss from its outputs cast back to float32 (weights,
 # optimiser, EMA and the exported model stay float32); fast on CPUs with AMX or AVX512-BF16,

@@ -10,12 +10,16 @@ from torch.nn import functional as F
 
 from .choices import LOSSES
 
-__all__ = ["class_weights", "segmentation_loss", "hard_pixel_mean", "distillation_loss", "OHEM_PROB", "OHEM_MIN_KEPT"]
+__all__ = ["class_weights", "segmentation_loss", "hard_pixel_mean", "lovasz_softmax", "distillation_loss", "OHEM_PROB",
+           "OHEM_MIN_KEPT", "LOVASZ_MAX_PIXELS"]
 
 # OHEM as BiSeNet/STDC use it: the hard pixels are those whose true class gets p < OHEM_PROB, and
 # at least OHEM_MIN_KEPT of the valid pixels (the hardest) count, so an easy batch still learns.
 OHEM_PROB = 0.7
 OHEM_MIN_KEPT = 1 / 16
+# The Lovasz term sorts each class's errors; past this many labelled pixels a batch is scored on a
+# random subset of them (IoU is a ratio of counts, so a uniform subset keeps it in expectation).
+LOVASZ_MAX_PIXELS = 65_536
 
 
 def class_weights(label_counts: np.ndarray, c: float = 1.10) -> np.ndarray:
@@ -36,7 +40,8 @@ def segmentation_loss(
 ) -> torch.Tensor:
     """Weighted cross-entropy at the target's resolution, plus a deep-supervision term.
 
-    ``kind``: "ce" averages every labelled pixel; "ohem" only the hard ones (``hard_pixel_mean``).
+    ``kind``: "ce" averages every labelled pixel; "ohem" only the hard ones (``hard_pixel_mean``);
+    "ce+lovasz" adds the Lovasz-softmax surrogate of (1 - IoU) of the classes present (``lovasz_softmax``).
     """
     if kind not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {kind!r}")
@@ -46,6 +51,8 @@ def segmentation_loss(
         loss = hard_pixel_mean(up, target, weight, ignore_index)
     else:
         loss = F.cross_entropy(up, target, weight=weight, ignore_index=ignore_index)
+    if kind == "ce+lovasz":
+        loss = loss + lovasz_softmax(up, target, ignore_index)
     if aux is not None and aux_weight > 0:  # deep supervision at the aux resolution (cheap)
         small = F.interpolate(target[:, None].float(), size=aux.shape[-2:], mode="nearest")[:, 0].long()
         loss = loss + aux_weight * F.cross_entropy(aux, small, weight=weight, ignore_index=ignore_index)
@@ -69,6 +76,43 @@ def hard_pixel_mean(logits: torch.Tensor, target: torch.Tensor, weight: torch.Te
         hard[torch.topk(losses, n_min).indices] = True
     w = weight[target[valid]] if weight is not None else torch.ones_like(losses)
     return (losses[hard] * w[hard]).sum() / w[hard].sum()
+
+
+def lovasz_softmax(logits: torch.Tensor, target: torch.Tensor, ignore_index: int,
+                   max_pixels: int = LOVASZ_MAX_PIXELS) -> torch.Tensor:
+    """The Lovasz-softmax loss (Berman et al., CVPR 2018): the mean, over the classes present in
+    the batch, of the Lovasz extension of the Jaccard loss applied to the errors |fg - p|.
+
+    For hard predictions (probabilities 0 or 1) it equals the mean of (1 - IoU) over those classes,
+    so it trains the score mIoU measures, where every class counts alike however few its pixels.
+    ``logits``: (N, C, H, W) at the target's size; ``target``: (N, H, W) with ``ignore_index``.
+    At most ``max_pixels`` labelled pixels count (a uniform random subset beyond that)."""
+    n, c = logits.shape[:2]
+    labels = target.reshape(-1)
+    keep = torch.nonzero(labels != ignore_index)[:, 0]
+    if keep.numel() > max_pixels:
+        keep = keep[torch.randperm(keep.numel(), device=keep.device)[:max_pixels]]
+    hw = labels.numel() // n
+    picked = logits.reshape(n, c, hw)[keep // hw, :, keep % hw]  # (pixels, classes)
+    probs, labels = F.softmax(picked, dim=1), labels[keep]
+    terms = []
+    for k in torch.unique(labels).tolist():
+        fg = (labels == k).float()
+        errors, order = torch.sort((fg - probs[:, k]).abs(), descending=True)
+        terms.append(torch.dot(errors, _jaccard_grad(fg[order])))
+    if not terms:
+        return logits.sum() * 0.0
+    return torch.stack(terms).mean()
+
+
+def _jaccard_grad(fg_sorted: torch.Tensor) -> torch.Tensor:
+    """The Lovasz extension's gradient for ground truth sorted by decreasing error."""
+    total = fg_sorted.sum()
+    intersection = total - fg_sorted.cumsum(0)
+    union = total + (1.0 - fg_sorted).cumsum(0)
+    jaccard = 1.0 - intersection / union
+    jaccard[1:] = jaccard[1:] - jaccard[:-1].clone()
+    return jaccard
 
 
 def distillation_loss(logits: torch.Tensor, soft: torch.Tensor, positive: int, pad: int = 255,
