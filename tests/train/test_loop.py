@@ -132,12 +132,13 @@ def test_unknown_augmentation_level_is_refused() -> None:
         AugmentConfig(level="extreme")
 
 
-def test_ohem_loss_trains_and_is_recorded_with_the_weights(tmp_path) -> None:
+@pytest.mark.parametrize("loss", ["ohem", "ce+lovasz"])
+def test_each_loss_trains_and_is_recorded_with_the_weights(tmp_path, loss) -> None:
     from pixelwise.errors import InputError
 
-    summary = train(_cfg(tmp_path, epochs=1, loss="ohem"), progress=False)
+    summary = train(_cfg(tmp_path, epochs=1, loss=loss), progress=False)
     _, _, meta = load_weights(tmp_path / "run" / "last.safetensors")
-    assert meta["train"]["loss"] == "ohem" and math.isfinite(summary["best_val_miou"])
+    assert meta["train"]["loss"] == loss and math.isfinite(summary["best_val_miou"])
     with pytest.raises(InputError, match="loss must be one of ce, ohem, ce\\+lovasz"):
         _cfg(tmp_path, loss="focal")
 
