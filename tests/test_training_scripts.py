@@ -1,4 +1,5 @@
-"""The recipe helpers in training/: fold YAMLs hold out whole sequences; the people mix repeats VOC."""
+"""The recipe helpers in training/: fold YAMLs hold out whole sequences; the people mix repeats VOC;
+the road + people mix labels the people photos' people as pedestrians and nothing else."""
 
 from __future__ import annotations
 
@@ -50,3 +51,33 @@ def test_people_mix_repeats_the_voc_photos_only(tmp_path: Path) -> None:
 def test_people_mix_refuses_a_repeat_below_one(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="1 or more"):
         _load("make_people_mix").write_mix(tmp_path, voc_repeat=0)
+
+
+def test_road_people_mix_adds_people_photos_as_pedestrians_only(tmp_path: Path) -> None:
+    if not (SHARED / "datasets" / "people" / "train.txt").is_file() or not (
+            SHARED / "datasets" / "camvid" / "train.txt").is_file():
+        pytest.skip(f"CamVid or the people data not found under {SHARED}")
+    import cv2
+    import numpy as np
+
+    from pixelwise.data.config import load_dataset_config
+    from pixelwise.data.formats import read_split
+
+    path = _load("make_road_people_mix").write_mix(REPO / "configs" / "camvid.yaml", tmp_path / "mix", share=0.02)
+    cfg = load_dataset_config(path)
+    train, val = read_split(cfg, "train"), read_split(cfg, "val")
+    people = [s for s in train.samples if "/people/" in str(s.image)]
+    assert len(train.samples) == 367 + len(people) and len(people) == round(0.02 * 367)
+    assert len(val.samples) == 101 and all("/road/" in str(s.image) for s in val.samples)
+    assert all("/voc/" in str(s.image) for s in people)
+    pedestrian = cfg.classes.index("pedestrian")
+    for sample in people:
+        label = sample.semantic_map(cfg.ignore_index)
+        source = cv2.imread(str(SHARED / "datasets" / "people" / "voc" / "masks" / f"{sample.image.stem}.png"),
+                            cv2.IMREAD_UNCHANGED)
+        assert set(np.unique(label)) <= {pedestrian, cfg.ignore_index}
+        assert ((label == pedestrian) == (source == 1)).all()
+    again = _load("make_road_people_mix").write_mix(REPO / "configs" / "camvid.yaml", tmp_path / "mix", share=0.02)
+    assert again == path  # re-running into the same folder reuses its links
+    with pytest.raises(SystemExit, match="asks for"):
+        _load("make_road_people_mix").write_mix(REPO / "configs" / "camvid.yaml", tmp_path / "m2", share=5.0)
