@@ -71,13 +71,19 @@ def test_road_people_mix_adds_people_photos_as_pedestrians_only(tmp_path: Path) 
     assert len(val.samples) == 101 and all("/road/" in str(s.image) for s in val.samples)
     assert all("/voc/" in str(s.image) for s in people)
     pedestrian = cfg.classes.index("pedestrian")
+    person = load_dataset_config(REPO / "configs" / "people.yaml").classes.index("person")
     for sample in people:
         label = sample.semantic_map(cfg.ignore_index)
         source = cv2.imread(str(SHARED / "datasets" / "people" / "voc" / "masks" / f"{sample.image.stem}.png"),
                             cv2.IMREAD_UNCHANGED)
         assert set(np.unique(label)) <= {pedestrian, cfg.ignore_index}
-        assert ((label == pedestrian) == (source == 1)).all()
+        assert ((label == pedestrian) == (source == person)).all()
     again = _load("make_road_people_mix").write_mix(REPO / "configs" / "camvid.yaml", tmp_path / "mix", share=0.02)
     assert again == path  # re-running into the same folder reuses its links
     with pytest.raises(SystemExit, match="asks for"):
         _load("make_road_people_mix").write_mix(REPO / "configs" / "camvid.yaml", tmp_path / "m2", share=5.0)
+    other = tmp_path / "other.yaml"
+    camvid = yaml.safe_load((REPO / "configs" / "camvid.yaml").read_text())
+    other.write_text(yaml.safe_dump({**camvid, "format": "coco"}))
+    with pytest.raises(SystemExit, match="only 'format: masks'"):
+        _load("make_road_people_mix").write_mix(other, tmp_path / "m3")

@@ -12,6 +12,11 @@ pixel is the road dataset's ignore id (those photos say nothing about roads or b
 The road data and the people photos are linked into the output folder (``road/``,
 ``people/``), not copied; only the new label maps are written (``people_labels/``). Val is the
 road dataset's, unchanged.
+
+Those photos teach pedestrians only (positive-only labels): the road frames beside them are
+what keeps the model from calling everything in such a photo a pedestrian, so keep the share
+small. Both datasets must be mask folders with list files of relative paths (``format:
+masks``, no ``label_mapping``), as configs/camvid.yaml and configs/people.yaml are.
 """
 
 from __future__ import annotations
@@ -33,7 +38,19 @@ def _root(yaml_path: Path, cfg: dict) -> Path:
 
 def _lines(root: Path, listing: str) -> list[str]:
     path = Path(listing) if Path(listing).is_absolute() else root / listing
-    return [ln for ln in path.read_text().splitlines() if ln.strip()]
+    if not path.is_file():
+        raise SystemExit(f"{path}: expected a list file of 'image mask' lines")
+    lines = [ln for ln in path.read_text().splitlines() if ln.strip()]
+    bad = next((ln for ln in lines if len(ln.split()) != 2 or any(Path(p).is_absolute() or ".." in Path(p).parts
+                                                                  for p in ln.split())), None)
+    if bad is not None:
+        raise SystemExit(f"{path}: {bad!r} is not two relative paths inside the dataset root")
+    return lines
+
+
+def _check_format(yaml_path: Path, cfg: dict) -> None:
+    if cfg.get("format") != "masks" or "label_mapping" in cfg:
+        raise SystemExit(f"{yaml_path}: only 'format: masks' datasets without a label_mapping can be mixed")
 
 
 def _link(target: Path, link: Path) -> None:
@@ -52,6 +69,8 @@ def write_mix(road_yaml: Path, out: Path, source: str = "voc", share: float = 0.
         raise SystemExit(f"--people-source must be one of {', '.join(PEOPLE_SOURCES)}, got {source!r}")
     road = yaml.safe_load(road_yaml.read_text())
     people = yaml.safe_load(people_yaml.read_text())
+    _check_format(road_yaml, road)
+    _check_format(people_yaml, people)
     names = [c["name"] for c in road["classes"]]
     if "pedestrian" not in names:
         raise SystemExit(f"{road_yaml}: no 'pedestrian' class to give the people photos' people")

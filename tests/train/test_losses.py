@@ -116,9 +116,14 @@ def test_lovasz_scores_a_bounded_random_subset_and_ignores_void() -> None:
     pred = big.clone()
     pred[0, :8] = 1 - pred[0, :8]  # an eighth of the rows wrong
     full = lovasz_softmax(_one_hot_logits(pred, 2), big, 255).item()
-    torch.manual_seed(0)
-    sub = lovasz_softmax(_one_hot_logits(pred, 2), big, 255, max_pixels=1024).item()
-    assert 0.1 < full < 0.3 and sub == pytest.approx(full, abs=0.06)
+    logits = (_one_hot_logits(pred, 2) * 0.001).requires_grad_()  # soft: every pixel has a gradient
+    sub = lovasz_softmax(logits, big, 255, max_pixels=1024, generator=torch.Generator().manual_seed(0))
+    sub.backward()
+    scored = int((logits.grad.abs().sum(dim=1) > 0).sum())
+    assert 0 < scored <= 1024  # of 4096 labelled pixels
+    hard, again = (lovasz_softmax(_one_hot_logits(pred, 2), big, 255, max_pixels=1024,
+                                  generator=torch.Generator().manual_seed(0)) for _ in range(2))
+    assert 0.1 < full < 0.3 and hard.item() == pytest.approx(full, abs=0.06) and hard.item() == again.item()
 
 
 def test_ce_plus_lovasz_adds_the_lovasz_term_to_cross_entropy() -> None:

@@ -13,8 +13,9 @@ An adapter is a class of static methods, numpy only (testable without onnxruntim
   ``ModelError`` saying what the outputs should look like (the loader names the file).
 - ``explain(spec)``: one line on the output layout, for ``pixelwise models``.
 - ``preprocess(image, spec, input_hw)`` -> (blob, transform),
-  ``outputs_read(names, transform, confidence)`` -> the outputs ``postprocess`` will read for
-  this image, in the session's order (a backend may then skip computing the others), and
+  ``outputs_read(names, transform, confidence)`` -> the outputs to fetch for this image, in the
+  session's order: those ``postprocess`` or an output filter may read (a backend may then skip
+  computing the others), and
   ``postprocess(outputs, transform, spec, **options)`` -> :class:`Decoded`.
 
 ``session`` is anything with ``source``, ``metadata`` (dict), ``inputs`` and ``outputs``

@@ -47,8 +47,10 @@ def uses_labels(transform: letterbox.Transform, confidence: bool) -> bool:
 
 
 def outputs_read(names: list[str], transform: letterbox.Transform, confidence: bool) -> list[str]:
-    """The outputs a semantic model's postprocess reads: a pixelwise export's ``labels`` (beside
-    ``logits``) only for an image of the input size with no confidence asked (``uses_labels``)."""
+    """The outputs to fetch for a semantic model: all of them, except a pixelwise export's ``labels``
+    (beside ``logits``) where postprocess does not read it, i.e. unless the image has the input size and
+    no confidence is asked (``uses_labels``). ``logits`` is always fetched: an output filter (the
+    stream's temporal smoothing) works on it and drops ``labels``."""
     if {"labels", "logits"} <= set(names) and not uses_labels(transform, confidence):
         return [n for n in names if n != "labels"]
     return list(names)

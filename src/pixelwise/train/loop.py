@@ -64,7 +64,7 @@ class TrainConfig:
     # data); "person+features": both
     distill_weight: float = 0.5  # weight of the teacher term beside the labels' cross-entropy
     distill_pixels: str = "all"  # "all" or "agree": where the person teacher's term applies (train/losses.py)
-    loss: str = "ce"  # "ce" or "ohem" (train/losses.py)
+    loss: str = "ce"  # "ce", "ohem" or "ce+lovasz" (train/losses.py)
     precision: str = "fp32"  # "fp32" or "bf16": CPU autocast of the forward pass (train/choices.py)
     init: Path | None = None  # --from: weights to start from (fine-tuning / later stage)
     resume: bool = False
@@ -317,6 +317,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
     }
     for epoch in range(start_epoch, cfg.epochs):
         t0 = time.perf_counter()
+        sampler = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)  # the loss's pixel subsets; a resumed
+        # run draws the same ones
         model.train()
         losses = []
         with closing(batches(train_data, cfg.batch, aug, ignore, cfg.seed, epoch, teacher_features)) as it:
@@ -331,7 +333,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
                     logits, aux = model(_to_tensor(xb))
                 logits, aux = logits.float(), aux.float()
                 target = torch.from_numpy(yb).long()
-                loss = segmentation_loss(logits, target, weight, ignore, aux, cfg.aux_weight, cfg.loss)
+                loss = segmentation_loss(logits, target, weight, ignore, aux, cfg.aux_weight, cfg.loss, sampler)
                 if distiller is not None:  # the teacher's features come last
                     loss = loss + cfg.distill_weight * distiller(deep[0].float(), extra.pop())
                 if extra:  # the teacher's soft person targets
