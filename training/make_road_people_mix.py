@@ -1,7 +1,7 @@
 """Write a road dataset YAML whose train list adds people photos, their people as pedestrians.
 
     python training/make_road_people_mix.py --road runs/folds/b/dataset.yaml [--people-source voc]
-        [--share 0.5] [--seed 0] [--out runs/road_people_b]
+        [--share 0.15] [--seed 0] [--out runs/road_people_b]
 
 CamVid's pedestrians are few and look alike within a sequence; the people dataset's photos
 show people in many more places, poses and lights. Each chosen people photo joins the road
@@ -61,7 +61,7 @@ def _link(target: Path, link: Path) -> None:
     os.symlink(target, link, target_is_directory=True)
 
 
-def write_mix(road_yaml: Path, out: Path, source: str = "voc", share: float = 0.5, seed: int = 0,
+def write_mix(road_yaml: Path, out: Path, source: str = "voc", share: float = 0.15, seed: int = 0,
               people_yaml: Path = REPO / "configs" / "people.yaml") -> Path:
     import yaml
 
@@ -115,8 +115,8 @@ if __name__ == "__main__":
     ap.add_argument("--road", type=Path, default=REPO / "configs" / "camvid.yaml", help="road dataset YAML")
     ap.add_argument("--people-source", default="voc", choices=PEOPLE_SOURCES,
                     help="which people photos: the VOC scenes (default), the street-fashion photos, or all")
-    ap.add_argument("--share", type=float, default=0.5,
-                    help="people photos per road training image (default 0.5)")
+    ap.add_argument("--share", type=float, default=0.15,
+                    help="people photos per road training image (default 0.15)")
     ap.add_argument("--seed", type=int, default=0, help="which people photos are drawn")
     ap.add_argument("--out", type=Path, default=REPO / "runs" / "road_people_mix")
     args = ap.parse_args()
