@@ -8,21 +8,18 @@ show people in many more places, poses and lights. Each chosen people photo join
 train list with a label map in which its person pixels are ``pedestrian`` and every other
 pixel is the road dataset's ignore id (those photos say nothing about roads or buildings).
 ``--share`` sets how many: that share of the number of road training images, drawn at random
-(``--seed``) from the chosen source.
-The road data and the people photos are linked into the output folder (``road/``,
-``people/``), not copied; only the new label maps are written (``people_labels/``). Val is the
-road dataset's, unchanged.
+(``--seed``) from the chosen source. Both datasets are read by pixelwise's own dataset reader;
+the list files name their images and masks by absolute path, and only the new label maps are
+written (``people_labels/``). Val is the road dataset's, unchanged.
 
 Those photos teach pedestrians only (positive-only labels): the road frames beside them are
 what keeps the model from calling everything in such a photo a pedestrian, so keep the share
-small. Both datasets must be mask folders with list files of relative paths (``format:
-masks``, no ``label_mapping``), as configs/camvid.yaml and configs/people.yaml are.
+small. The road dataset must be a mask dataset (``format: masks``).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 import cv2
@@ -32,80 +29,54 @@ REPO = Path(__file__).resolve().parent.parent
 PEOPLE_SOURCES = ("voc", "ccp", "all")
 
 
-def _root(yaml_path: Path, cfg: dict) -> Path:
-    return (yaml_path.parent / cfg["root"]).resolve()
-
-
-def _lines(root: Path, listing: str) -> list[str]:
-    path = Path(listing) if Path(listing).is_absolute() else root / listing
-    if not path.is_file():
-        raise SystemExit(f"{path}: expected a list file of 'image mask' lines")
-    lines = [ln for ln in path.read_text().splitlines() if ln.strip()]
-    bad = next((ln for ln in lines if len(ln.split()) != 2 or any(Path(p).is_absolute() or ".." in Path(p).parts
-                                                                  for p in ln.split())), None)
-    if bad is not None:
-        raise SystemExit(f"{path}: {bad!r} is not two relative paths inside the dataset root")
+def _pair_lines(samples: list) -> list[str]:
+    """'image mask' lines with absolute paths (a list file's lines are joined to its root)."""
+    lines = []
+    for s in samples:
+        if s.semantic_path is None:
+            raise SystemExit(f"{s.image}: the road dataset must be a mask dataset (format: masks)")
+        pair = (str(s.image.resolve()), str(s.semantic_path.resolve()))
+        if any(" " in p for p in pair):
+            raise SystemExit(f"{pair}: a list file cannot name a path with a space")
+        lines.append(" ".join(pair))
     return lines
-
-
-def _check_format(yaml_path: Path, cfg: dict) -> None:
-    if cfg.get("format") != "masks" or "label_mapping" in cfg:
-        raise SystemExit(f"{yaml_path}: only 'format: masks' datasets without a label_mapping can be mixed")
-
-
-def _link(target: Path, link: Path) -> None:
-    if link.is_symlink() or link.exists():
-        if link.resolve() == target.resolve():
-            return
-        raise SystemExit(f"{link} exists and points elsewhere; choose another --out")
-    os.symlink(target, link, target_is_directory=True)
 
 
 def write_mix(road_yaml: Path, out: Path, source: str = "voc", share: float = 0.15, seed: int = 0,
               people_yaml: Path = REPO / "configs" / "people.yaml") -> Path:
     import yaml
 
+    from pixelwise.data.config import load_dataset_config
+    from pixelwise.data.formats import read_split
+
     if source not in PEOPLE_SOURCES:
         raise SystemExit(f"--people-source must be one of {', '.join(PEOPLE_SOURCES)}, got {source!r}")
-    road = yaml.safe_load(road_yaml.read_text())
-    people = yaml.safe_load(people_yaml.read_text())
-    _check_format(road_yaml, road)
-    _check_format(people_yaml, people)
-    names = [c["name"] for c in road["classes"]]
-    if "pedestrian" not in names:
+    road, people = load_dataset_config(road_yaml), load_dataset_config(people_yaml)
+    if "pedestrian" not in road.classes:
         raise SystemExit(f"{road_yaml}: no 'pedestrian' class to give the people photos' people")
-    pedestrian = next(c["id"] for c in road["classes"] if c["name"] == "pedestrian")
-    ignore = int(road["ignore_index"])
-    road_root, people_root = _root(road_yaml, road), _root(people_yaml, people)
-    out.mkdir(parents=True, exist_ok=True)
-    _link(road_root, out / "road")
-    _link(people_root, out / "people")
-    road_lines = _lines(road_root, road["train"])
-    pool = [ln for ln in _lines(people_root, people["train"]) if source == "all" or ln.startswith(f"{source}/")]
-    count = round(share * len(road_lines))
+    pedestrian, person = road.classes.index("pedestrian"), people.classes.index("person")
+    ignore = road.ignore_index if road.ignore_index is not None else 255
+    road_train = _pair_lines(read_split(road, "train").samples)
+    road_val = _pair_lines(read_split(road, "val").samples)
+    pool = [s for s in read_split(people, "train").samples if source == "all" or f"/{source}/" in s.image.as_posix()]
+    count = round(share * len(road_train))
     if not 0 < count <= len(pool):
         raise SystemExit(f"--share {share} asks for {count} people photos; {source} has {len(pool)}")
-    chosen = [pool[i] for i in sorted(np.random.default_rng(seed).choice(len(pool), count, replace=False))]
-    person = next(c["id"] for c in people["classes"] if c["name"] == "person")
     added = []
-    for line in chosen:
-        image_rel, mask_rel = line.split()
-        mask = cv2.imread(str(people_root / mask_rel), cv2.IMREAD_UNCHANGED)
-        if mask is None:
-            raise SystemExit(f"{people_root / mask_rel}: cannot read the mask")
-        label = np.where(mask == person, pedestrian, ignore).astype(np.uint8)
-        dest = out / "people_labels" / Path(mask_rel).with_suffix(".png")
+    for i in sorted(np.random.default_rng(seed).choice(len(pool), count, replace=False)):
+        sample = pool[i]
+        label = np.where(sample.semantic_map(255) == person, pedestrian, ignore).astype(np.uint8)
+        dest = (out / "people_labels" / sample.image.parent.parent.name / f"{sample.image.stem}.png").resolve()
         dest.parent.mkdir(parents=True, exist_ok=True)
         if not cv2.imwrite(str(dest), label):
             raise SystemExit(f"{dest}: cannot write the label map")
-        added.append(f"people/{image_rel} {dest.relative_to(out)}")
-    prefixed = [" ".join(f"road/{p}" for p in ln.split()) for ln in road_lines]
-    (out / "train.txt").write_text("\n".join(prefixed + added) + "\n")
-    val = [" ".join(f"road/{p}" for p in ln.split()) for ln in _lines(road_root, road["val"])]
-    (out / "val.txt").write_text("\n".join(val) + "\n")
-    cfg = {**road, "root": str(out.resolve()), "train": "train.txt", "val": "val.txt"}
+        added.append(f"{sample.image.resolve()} {dest}")
+    (out / "train.txt").write_text("\n".join(road_train + added) + "\n")
+    (out / "val.txt").write_text("\n".join(road_val) + "\n")
+    raw = yaml.safe_load(road_yaml.read_text())
+    cfg = {**raw, "root": str(out.resolve()), "train": "train.txt", "val": "val.txt"}
     (out / "dataset.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-    print(f"train {len(prefixed) + len(added)} lines ({len(prefixed)} road, {len(added)} people photos from "
+    print(f"train {len(road_train) + len(added)} lines ({len(road_train)} road, {len(added)} people photos from "
           f"{source}): {out / 'dataset.yaml'}")
     return out / "dataset.yaml"
 
