@@ -89,3 +89,13 @@ def test_labels_are_read_only_for_an_image_of_the_input_size_without_confidence(
     assert outputs_read(both, other, confidence=False) == ["logits"]
     assert outputs_read(["labels"], other, confidence=False) == ["labels"]  # ids only: the one answer there is
     assert outputs_read(["out"], other, confidence=True) == ["out"]
+
+
+@pytest.mark.parametrize(("dynamic", "blob_hw"), [(True, (256, 320)), (False, (320, 320))])
+def test_dynamic_letterboxed_models_get_the_smallest_stride_multiple_canvas(dynamic, blob_hw):
+    spec = ModelSpec(classes=("a", "b"), resize="letterbox", input_hw=(320, 320), dynamic=dynamic, stride=32)
+    blob, t = SemanticAdapter.preprocess(np.zeros((480, 640, 3), np.uint8), spec, spec.input_hw)
+    assert blob.shape == (1, 3, *blob_hw) and t.input_hw == blob_hw
+    logits = np.zeros((1, 2, *blob_hw), np.float32)
+    logits[0, 1, t.pad_tl[0]:t.pad_tl[0] + 240, :] = 1.0  # class b exactly on the 240x320 content
+    assert (SemanticAdapter.postprocess({"logits": logits}, t, spec).semantic == 1).all()

@@ -112,7 +112,8 @@ class SemanticAdapter:
     @staticmethod
     def preprocess(image: np.ndarray, spec: ModelSpec, input_hw: tuple[int, int]
                    ) -> tuple[np.ndarray, letterbox.Transform]:
-        canvas, transform = letterbox.resize_to_input(image, input_hw, spec.resize)
+        canvas, transform = letterbox.resize_to_input(image, input_hw, spec.resize, stride=spec.stride,
+                                                      auto=spec.dynamic)
         return letterbox.normalise_to_blob(canvas, spec.mean, spec.std), transform
 
     outputs_read = staticmethod(outputs_read)

@@ -23,6 +23,7 @@ def calibration_blobs(data: Path, spec: ModelSpec, count: int = 64, seed: int = 
     chosen = rng.choice(len(samples), size=min(count, len(samples)), replace=False)
     blobs = []
     for i in sorted(chosen):
-        canvas, _ = resize_to_input(read_image(samples[i].image), spec.input_hw, spec.resize)
+        canvas, _ = resize_to_input(read_image(samples[i].image), spec.input_hw, spec.resize, stride=spec.stride,
+                                    auto=spec.dynamic)
         blobs.append(normalise_to_blob(canvas, spec.mean, spec.std))
     return blobs
