@@ -51,6 +51,7 @@ def test_people_model_is_shipped_and_records_its_recipe():
     seg = pw.Segmenter("people")
     spec = seg.spec
     assert spec.classes == ("background", "person") and spec.resize == "letterbox" and spec.dynamic
+    assert spec.pad_value == 0  # its training crops were padded with black
     assert "pixelwise train" in spec.provenance["command"] and "--teacher" in spec.provenance["command"]
     assert isinstance(spec.scores["val_iou"]["person"], float)
     assert resolve_model("people").stat().st_size <= 4_000_000

@@ -18,6 +18,9 @@ def test_round_trip_json():
         ({"adapter": "nope"}, "unknown adapter"),
         ({"resize": "crop"}, "unknown resize mode"),
         ({"input_hw": (0, 10)}, "input_hw"),
+        ({"pad_value": 256}, "pad_value"),
+        ({"pad_value": 1.5}, "pad_value"),
+        ({"pad_value": True}, "pad_value"),
         ({"classes": ("a",), "things": ("b",)}, "not in the class list"),
     ],
 )
@@ -35,6 +38,13 @@ def test_unknown_keys_are_ignored_and_bad_json_is_reported():
     assert ModelSpec.from_dict({"classes": ["x"], "future_field": 1}).classes == ("x",)
     with pytest.raises(ModelError, match="not valid JSON"):
         ModelSpec.from_json("{")
+
+
+def test_a_spec_without_a_pad_value_pads_with_ultralytics_grey():
+    from pixelwise.ops.letterbox import PAD_VALUE
+
+    assert ModelSpec.from_dict({"classes": ["x"]}).pad_value == PAD_VALUE == 114
+    assert ModelSpec.from_json(ModelSpec(pad_value=0).to_json()).pad_value == 0
 
 
 def test_default_colours_are_distinct():

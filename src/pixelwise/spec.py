@@ -54,6 +54,8 @@ class ModelSpec:
         things: names of classes whose connected regions become instances.
         mean, std: per-channel RGB normalisation applied to pixels scaled to 0..1.
         resize: "stretch" (plain resize) or "letterbox" (keep aspect, pad).
+        pad_value: the grey level (0-255, every channel) of letterbox padding: Ultralytics'
+            114 unless the model learnt another (pixelwise's training pads crops with 0).
         dynamic: whether the model accepts input sizes other than ``input_hw``.
         stride: the model's largest downsampling factor; a dynamic letterbox model gets
             the smallest canvas that fits the image and is a multiple of it (rectangular
@@ -73,6 +75,7 @@ class ModelSpec:
     mean: tuple[float, float, float] = IMAGENET_MEAN
     std: tuple[float, float, float] = IMAGENET_STD
     resize: str = "stretch"
+    pad_value: int = 114  # = ops.letterbox.PAD_VALUE (a contract test keeps the two in step)
     dynamic: bool = False
     stride: int = 32
     ignore_index: int | None = None
@@ -87,6 +90,8 @@ class ModelSpec:
             raise ModelError(f"unknown adapter {self.adapter!r}; expected one of {', '.join(ADAPTERS)}")
         if self.resize not in RESIZE_MODES:
             raise ModelError(f"unknown resize mode {self.resize!r}; expected one of {', '.join(RESIZE_MODES)}")
+        if not isinstance(self.pad_value, int) or isinstance(self.pad_value, bool) or not 0 <= self.pad_value <= 255:
+            raise ModelError(f"pad_value must be a whole grey level 0-255, got {self.pad_value!r}")
         hw = tuple(int(v) for v in self.input_hw)
         if len(hw) != 2 or min(hw) < 1:
             raise ModelError(f"input_hw must be (height, width) > 0, got {self.input_hw!r}")

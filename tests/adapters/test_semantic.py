@@ -99,3 +99,12 @@ def test_dynamic_letterboxed_models_get_the_smallest_stride_multiple_canvas(dyna
     logits = np.zeros((1, 2, *blob_hw), np.float32)
     logits[0, 1, t.pad_tl[0]:t.pad_tl[0] + 240, :] = 1.0  # class b exactly on the 240x320 content
     assert (SemanticAdapter.postprocess({"logits": logits}, t, spec).semantic == 1).all()
+
+
+@pytest.mark.parametrize("pad_value", [0, 114])
+def test_letterbox_padding_has_the_specs_grey(pad_value):
+    spec = ModelSpec(classes=("a",), resize="letterbox", input_hw=(64, 64), pad_value=pad_value,
+                     mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
+    blob, t = SemanticAdapter.preprocess(np.full((32, 64, 3), 255, np.uint8), spec, spec.input_hw)
+    assert t.pad_tl == (16, 0)
+    assert np.allclose(blob[0, :, :16], pad_value / 255) and np.allclose(blob[0, :, 16:48], 1.0)

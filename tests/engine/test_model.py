@@ -27,6 +27,15 @@ def test_spec_from_sidecar_json(tmp_path):
                                                              "mean": [0, 0, 0], "std": [1, 1, 1]})
     _, spec = load_model(path)
     assert spec.classes == ("r", "g", "b") and spec.input_hw == (32, 32) and spec.mean == (0.0, 0.0, 0.0)
+    assert spec.pad_value == 114  # Ultralytics' grey unless the sidecar says otherwise
+
+
+def test_a_sidecar_pad_value_is_read_and_checked(tmp_path):
+    sidecar = {"classes": ["r", "g", "b"], "resize": "letterbox", "pad_value": 0}
+    _, spec = load_model(make_semantic_onnx(tmp_path / "m.onnx", sidecar=sidecar))
+    assert spec.resize == "letterbox" and spec.pad_value == 0
+    with pytest.raises(ModelError, match=r"b\.json: pad_value must be a whole grey level 0-255, got 300"):
+        load_model(make_semantic_onnx(tmp_path / "b.onnx", sidecar={**sidecar, "pad_value": 300}))
 
 
 def test_spec_guessed_from_signature(tmp_path):

@@ -36,6 +36,8 @@ def test_letterbox_pads_with_grey_and_matches_ultralytics_rounding():
     # r = 2/3 -> 240x320 content, 80 rows of padding split 40/40
     assert t.content_hw == (240, 320) and t.pad_tl == (40, 0)
     assert (canvas[:40] == 114).all() and (canvas[280:] == 114).all() and (canvas[40:280] == 7).all()
+    black, _ = resize_to_input(img, (320, 320), "letterbox", pad_value=0)
+    assert (black[:40] == 0).all() and (black[280:] == 0).all() and (black[40:280] == 7).all()
 
 
 def test_unknown_mode_raises():

@@ -3,7 +3,16 @@
 import numpy as np
 import pytest
 
-from pixelwise.train.augment import SOFT_PAD, AugmentConfig, augment_sample, paste_pixels, rare_classes, saturate
+from pixelwise.train.augment import (
+    IMAGE_PAD,
+    SOFT_PAD,
+    AugmentConfig,
+    augment_sample,
+    paste_pixels,
+    random_crop,
+    rare_classes,
+    saturate,
+)
 from pixelwise.train.dataset import SplitArrays, batches
 
 
@@ -85,3 +94,11 @@ def test_saturate_gives_the_same_numbers_as_the_broadcast_formula(dtype: type) -
         assert out.dtype == expected.dtype
         np.testing.assert_array_equal(out, expected)
     assert not np.array_equal(saturate(img, 1.37), img)
+
+
+def test_a_crop_larger_than_the_image_is_padded_with_image_pad_and_the_ignore_id() -> None:
+    image, label = np.full((10, 12, 3), 200, np.uint8), np.ones((10, 12), np.uint8)
+    crop, crop_label = random_crop(image, label, (16, 16), 255, np.random.default_rng(0))
+    assert crop.shape == (16, 16, 3) and crop_label.shape == (16, 16)
+    assert (crop[10:] == IMAGE_PAD).all() and (crop[:, 12:] == IMAGE_PAD).all() and (crop[:10, :12] == 200).all()
+    assert (crop_label[10:] == 255).all() and (crop_label[:10, :12] == 1).all()

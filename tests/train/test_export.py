@@ -8,6 +8,7 @@ pytest.importorskip("onnx")
 
 import pixelwise as pw  # noqa: E402
 from pixelwise.engine.model import load_model  # noqa: E402
+from pixelwise.train.augment import IMAGE_PAD  # noqa: E402
 from pixelwise.train.checkpoint import build_from_weights  # noqa: E402
 from pixelwise.train.export import export_onnx, fold_batchnorm, quantize_int8  # noqa: E402
 from pixelwise.train.loop import TrainConfig, train  # noqa: E402
@@ -47,6 +48,7 @@ def test_onnx_matches_torch_and_carries_the_spec(trained, tmp_path):
     assert spec.name == "tiny" and spec.classes == ("bg", "fg") and spec.dynamic and spec.input_hw == (48, 64)
     assert spec.provenance["command"] == "pixelwise train --data ds" and spec.provenance["seed"] == 0
     assert spec.scores["val_miou"] is not None
+    assert spec.pad_value == IMAGE_PAD  # a letterboxed photo is padded as the training crops were
     model, _ = build_from_weights(weights)
     model.eval()
     for hw in [(48, 64), (37, 71)]:  # dynamic sizes, odd ones included

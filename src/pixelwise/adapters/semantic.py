@@ -113,7 +113,7 @@ class SemanticAdapter:
     def preprocess(image: np.ndarray, spec: ModelSpec, input_hw: tuple[int, int]
                    ) -> tuple[np.ndarray, letterbox.Transform]:
         canvas, transform = letterbox.resize_to_input(image, input_hw, spec.resize, stride=spec.stride,
-                                                      auto=spec.dynamic)
+                                                      auto=spec.dynamic, pad_value=spec.pad_value)
         return letterbox.normalise_to_blob(canvas, spec.mean, spec.std), transform
 
     outputs_read = staticmethod(outputs_read)

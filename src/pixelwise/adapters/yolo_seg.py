@@ -207,7 +207,7 @@ class YoloSegAdapter:
                    ) -> tuple[np.ndarray, letterbox.Transform]:
         # dynamic exports get the smallest stride-multiple canvas (Ultralytics' rect inference)
         canvas, transform = letterbox.resize_to_input(image, input_hw, "letterbox", stride=spec.stride,
-                                                      auto=spec.dynamic)
+                                                      auto=spec.dynamic, pad_value=spec.pad_value)
         return letterbox.normalise_to_blob(canvas, spec.mean, spec.std), transform
 
     @staticmethod

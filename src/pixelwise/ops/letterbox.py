@@ -43,11 +43,12 @@ class Transform:
 
 
 def resize_to_input(image: np.ndarray, input_hw: tuple[int, int], mode: str = "stretch",
-                    stride: int = 32, auto: bool = False) -> tuple[np.ndarray, Transform]:
+                    stride: int = 32, auto: bool = False, pad_value: int = PAD_VALUE) -> tuple[np.ndarray, Transform]:
     """Resize an (H, W, 3) uint8 image to the model canvas; returns (canvas, transform).
 
     ``auto=True`` (letterbox only) pads to the smallest multiple of ``stride`` instead of
     the full canvas, as Ultralytics does for rectangular inference with dynamic models.
+    ``pad_value`` is the grey level of the padding (letterbox only).
     """
     h, w = image.shape[:2]
     ih, iw = input_hw
@@ -67,7 +68,7 @@ def resize_to_input(image: np.ndarray, input_hw: tuple[int, int], mode: str = "s
     left, right = int(round(dw2 - 0.1)), int(round(dw2 + 0.1))
     resized = image if (nh, nw) == (h, w) else cv2.resize(image, (nw, nh), interpolation=cv2.INTER_LINEAR)
     canvas = cv2.copyMakeBorder(resized, top, bottom, left, right, cv2.BORDER_CONSTANT,
-                                value=(PAD_VALUE, PAD_VALUE, PAD_VALUE))
+                                value=(pad_value, pad_value, pad_value))
     return canvas, Transform((h, w), canvas.shape[:2], (r, r), (top, left), (nh, nw))
 
 

@@ -20,10 +20,12 @@ import numpy as np
 __all__ = [
     "AugmentConfig", "PHOTOMETRIC_LEVELS", "augment_pair", "random_scale", "random_crop", "random_rotate",
     "photometric", "strong_photometric", "augment_triple", "augment_views", "augment_sample", "SOFT_PAD",
-    "rare_classes", "paste_pixels", "Crop", "saturate",
+    "rare_classes", "paste_pixels", "Crop", "saturate", "IMAGE_PAD",
 ]
 
 from .choices import PHOTOMETRIC_LEVELS
+
+IMAGE_PAD = 0  # grey level where an image is smaller than its crop; exports carry it as the spec's pad_value
 
 
 @dataclass(frozen=True)
@@ -108,8 +110,8 @@ def _crop_all(arrays: list[tuple[np.ndarray, int]], crop_hw: tuple[int, int], rn
 def random_crop(
     image: np.ndarray, label: np.ndarray, crop_hw: tuple[int, int], ignore: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Crop (padding with 0 / ``ignore`` where the image is smaller than the crop)."""
-    image, label = _crop_all([(image, 0), (label, ignore)], crop_hw, rng)
+    """Crop (padding with ``IMAGE_PAD`` / ``ignore`` where the image is smaller than the crop)."""
+    image, label = _crop_all([(image, IMAGE_PAD), (label, ignore)], crop_hw, rng)
     return image, label
 
 
@@ -203,7 +205,7 @@ def _geometric(image: np.ndarray, label: np.ndarray, soft: np.ndarray | None, cf
     """Scale, crop, flip and rotate image, label and (if given) the soft map with the same draws."""
     scale = float(rng.uniform(*cfg.scale_range))
     image, label = random_scale(image, label, scale)
-    arrays = [(image, 0), (label, ignore)]
+    arrays = [(image, IMAGE_PAD), (label, ignore)]
     if soft is not None:
         arrays.append((cv2.resize(soft, label.shape[::-1], interpolation=cv2.INTER_LINEAR), SOFT_PAD))
     image, label, *rest = _crop_all(arrays, cfg.crop_hw, rng)

@@ -24,6 +24,6 @@ def calibration_blobs(data: Path, spec: ModelSpec, count: int = 64, seed: int = 
     blobs = []
     for i in sorted(chosen):
         canvas, _ = resize_to_input(read_image(samples[i].image), spec.input_hw, spec.resize, stride=spec.stride,
-                                    auto=spec.dynamic)
+                                    auto=spec.dynamic, pad_value=spec.pad_value)
         blobs.append(normalise_to_blob(canvas, spec.mean, spec.std))
     return blobs

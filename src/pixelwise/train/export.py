@@ -20,6 +20,7 @@ from torch.nn import functional as F
 
 from ..io.image import atomic_write_bytes
 from ..spec import IMAGENET_MEAN, IMAGENET_STD, SPEC_KEY, ModelSpec
+from .augment import IMAGE_PAD
 from .checkpoint import load_weights
 from .nets.pwnet import PWNet
 
@@ -59,7 +60,7 @@ def spec_from_meta(meta: dict[str, Any], input_hw: tuple[int, int], name: str) -
         adapter="semantic", input_hw=input_hw, classes=tuple(meta["classes"]),
         colours=tuple(tuple(c) for c in meta.get("colours", ())), things=tuple(meta.get("things", ())),
         mean=tuple(meta.get("mean", IMAGENET_MEAN)), std=tuple(meta.get("std", IMAGENET_STD)),
-        resize="stretch", dynamic=True, ignore_index=meta.get("ignore_index"), name=name,
+        resize="stretch", pad_value=IMAGE_PAD, dynamic=True, ignore_index=meta.get("ignore_index"), name=name,
         provenance={"command": train_cfg.get("command"), "seed": train_cfg.get("seed"), "epoch": meta.get("epoch"),
                     "train": train_cfg, "init": meta.get("init"), "stages": meta.get("stages")},
         scores={"val_miou": val.get("miou"), "val_pixel_accuracy": val.get("pixel_accuracy"),
