@@ -14,6 +14,7 @@ HEAVY = ("onnxruntime", "cv2", "torch", "fastapi", "uvicorn", "starlette", "ray"
 # layer -> layers it may import at module level or lazily (errors is importable by everyone)
 ALLOWED = {
     "errors": set(),
+    "machine": set(),
     "spec": set(),
     "ops": set(),
     "weights": set(),
@@ -21,14 +22,14 @@ ALLOWED = {
     "result": {"spec", "ops"},
     "adapters": {"result", "ops", "spec"},
     "options": {"spec"},
-    "engine": {"adapters", "result", "spec", "ops", "options"},
+    "engine": {"adapters", "result", "spec", "ops", "options", "machine"},
     "vis": {"result", "ops", "spec"},
     "io": {"result", "ops", "spec"},
     "eval": {"result", "ops", "spec", "io"},  # io: atomic writes of figures
     "data": {"io", "result", "ops", "spec"},  # data/exports turns Results into dataset records
     "video": {"io", "ops"},  # ops.boxes for the tracker
     "segmenter": {"engine", "io", "video", "result", "spec", "registry", "ops", "options"},
-    "train": {"data", "eval", "ops", "spec", "io", "weights"},
+    "train": {"data", "eval", "ops", "spec", "io", "weights", "machine"},
     "serve": {"segmenter", "engine", "io", "vis", "result", "spec", "registry", "ops", "eval", "data", "__init__",
               "options"},
     "validate": {"segmenter", "data", "eval", "io", "result", "spec", "registry"},  # + "data" formats

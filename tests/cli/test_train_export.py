@@ -129,3 +129,23 @@ def test_train_recipe_options_reach_the_weights(tmp_path):
     _, _, meta = load_weights(tmp_path / "run" / "last.safetensors")
     assert meta["train"]["augment"] == "mixed" and meta["train"]["distill_pixels"] == "agree"
     assert meta["train"]["paste"] == 0.25 and meta["train"]["precision"] == "bf16"
+
+
+def test_train_time_limit_stops_after_an_epoch_and_resume_finishes(tmp_path, capsys):
+    from pixelwise.cli.main import main
+
+    data = make_mask_dataset(tmp_path / "ds", n=4)
+    args = ["train", "--data", str(data), "--out", str(tmp_path / "run"), "--epochs", "3", "--batch", "2",
+            "--crop", "24x32", "--net", "small", "--threads", "1", "--time-limit", "0.0001"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "stopped after epoch 1 of 3: another would pass --time-limit 0.0001 min; continue with the same " \
+           "command and --resume" in out
+    assert main([*args[:-2], "--resume"]) == 0
+    out = capsys.readouterr().out
+    assert "stopped" not in out and "after 3 epochs" in out
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["finished"] and [(s["first_epoch"], s["last_epoch"]) for s in summary["stretches"]] == [(1, 1),
+                                                                                                            (2, 3)]
+    assert main([*args[:-1], "0"]) == 2
+    assert "time_limit is minutes for this stretch of training, above 0, got 0.0" in capsys.readouterr().err

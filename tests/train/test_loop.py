@@ -207,3 +207,30 @@ def test_resume_refuses_a_different_loss_or_augmentation(tmp_path, change) -> No
     flag = "--" + key.replace("_", "-")
     with pytest.raises(InputError, match=f"trained with {flag} .*, not {value}; resume with the same {flag}"):
         train(_cfg(tmp_path, epochs=2, resume=True, **change), progress=False)
+
+
+def test_a_run_in_stretches_records_each_stretch_where_it_ran(tmp_path) -> None:
+    from pixelwise.machine import cpu_name
+    from pixelwise.train.checkpoint import load_state, save_state
+
+    first = train(_cfg(tmp_path, epochs=4, time_limit=1e-6), progress=False)  # any epoch passes the limit
+    assert not first["finished"] and first["epochs"] == 1 and (tmp_path / "run" / "last.pt").is_file()
+    (stretch,) = first["stretches"]
+    assert (stretch["first_epoch"], stretch["last_epoch"], stretch["precision"]) == (1, 1, "fp32")
+    assert stretch["cpu"] == cpu_name() and stretch["minutes"] >= 0
+    second = train(_cfg(tmp_path, epochs=4, resume=True, time_limit=1e-6), progress=False)
+    assert [(s["first_epoch"], s["last_epoch"]) for s in second["stretches"]] == [(1, 1), (2, 2)]
+    state = load_state(tmp_path / "run" / "last.pt")  # a checkpoint from before stretches were recorded
+    del state["stretches"]
+    save_state(tmp_path / "run" / "last.pt", state)
+    last = train(_cfg(tmp_path, epochs=4, resume=True, precision="bf16"), progress=False)
+    assert last["finished"] and last["epochs"] == 4
+    assert [(s["first_epoch"], s["last_epoch"], s["cpu"], s["precision"]) for s in last["stretches"]] == [
+        (1, 2, None, "fp32"), (3, 4, cpu_name(), "bf16")]
+    _, _, meta = load_weights(tmp_path / "run" / "last.safetensors")
+    assert meta["stretches"] == last["stretches"] and meta["epoch"] == 4
+
+
+def test_time_limit_must_be_positive(tmp_path) -> None:
+    with pytest.raises(InputError, match="time_limit is minutes for this stretch of training, above 0, got -1"):
+        _cfg(tmp_path, time_limit=-1)

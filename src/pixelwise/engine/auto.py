@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import platform
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -32,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ModelError, PixelwiseError
+from ..machine import cpu_info
 from ..spec import ModelSpec
 from . import race, selfcheck
 from .backends import (
@@ -44,7 +44,7 @@ from .backends import (
     installed_backends,
     open_backend,
 )
-from .backends.base import cpu_flags, has_vnni
+from .backends.base import has_vnni
 from .selfcheck import MIN_BOX_IOU, MIN_PIXEL_AGREEMENT, agreement, check_images, with_precision
 
 __all__ = ["open_model", "lookup", "forget", "AutoConfig", "Choice", "candidates", "refused_here", "agreement",
@@ -52,8 +52,6 @@ __all__ = ["open_model", "lookup", "forget", "AutoConfig", "Choice", "candidates
            "MIN_BOX_IOU", "MARGIN"]
 
 MARGIN = race.MARGIN  # a candidate must be >= 10% faster than the baseline to replace it
-_WANTED_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "avx512_fp16", "amx_tile",
-                 "amx_bf16", "amx_int8", "amx_fp16")
 _DISTRIBUTIONS = {"onnxruntime": ("onnxruntime", "onnxruntime-gpu", "onnxruntime-openvino", "onnxruntime-directml"),
                   "openvino": ("openvino",)}
 _KEY_VERSION = 3  # bumped when the measurement changes, so older cached choices are measured again
@@ -116,25 +114,6 @@ class Choice:
         agree = ", ".join(f"{k} {v * 100:.2f}%" for k, v in sorted(self.agreement.items()))
         cost = f"; self-check {self.check_ms['total'] / 1e3:.1f} s" if "total" in self.check_ms else ""
         return f"{self.label} (measured; bare {times or '-'}; agreement with {self.reference}: {agree or '-'}{cost})"
-
-
-def cpu_info() -> dict[str, Any]:
-    """The CPU's model name and its flags (Linux /proc/cpuinfo; elsewhere what platform knows)."""
-    flags = sorted(cpu_flags())
-    return {"model": _cpu_name(), "flags": flags, "simd": [f for f in _WANTED_FLAGS if f in flags]}
-
-
-@functools.lru_cache(maxsize=1)
-def _cpu_name() -> str:
-    """Read once per process: the CPU does not change under a running process."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name" and value.strip():
-                return value.strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def choice_key(model_sha256: str, backends: Sequence[str], scope: str = "auto/auto") -> str:

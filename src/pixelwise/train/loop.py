@@ -2,11 +2,15 @@
 
 Outputs in ``TrainConfig.out``:
 
-    last.pt            resumable state (model, EMA, optimiser, epoch, log), every epoch
+    last.pt            resumable state (model, EMA, optimiser, epoch, log, stretches), every epoch
     best.safetensors   EMA weights with the best validation mIoU (+ net config, metrics)
     last.safetensors   EMA weights of the latest epoch
     log.csv, log.png   one row per epoch: loss, learning rate, val mIoU, per-class IoU
-    summary.json       the config, best epoch and its per-class IoU
+    summary.json       the config, best epoch and its per-class IoU, and the run's stretches
+
+A run may be trained in several stretches (``time_limit`` ends one after the last epoch that
+fits; ``resume`` starts the next, on this machine or another): each stretch's epochs,
+minutes, CPU and precision are recorded in last.pt, summary.json and the weights' metadata.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from ..data.config import DatasetConfig, load_dataset_config
 from ..errors import InputError, PixelwiseRuntimeError
 from ..eval.confusion import ConfusionMatrix
 from ..io.image import atomic_write_bytes
+from ..machine import cpu_info
 from ..spec import IMAGENET_MEAN, IMAGENET_STD
 from .augment import AugmentConfig, rare_classes
 from .checkpoint import build_from_weights, load_state, save_state, save_weights
@@ -68,6 +73,8 @@ class TrainConfig:
     precision: str = "fp32"  # "fp32" or "bf16": CPU autocast of the forward pass (train/choices.py)
     init: Path | None = None  # --from: weights to start from (fine-tuning / later stage)
     resume: bool = False
+    time_limit: float | None = None  # minutes for this stretch: stop after the last epoch that fits (--resume
+    # continues); not part of the recipe
     train_on_val: bool = False
     skip_bad: bool = False  # skip (and list) bad annotation records instead of stopping
     max_batches: int | None = None  # per epoch; for tests and quick checks
@@ -85,6 +92,8 @@ class TrainConfig:
             raise InputError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         if self.loss not in LOSSES:
             raise InputError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
+        if self.time_limit is not None and not self.time_limit > 0:
+            raise InputError(f"time_limit is minutes for this stretch of training, above 0, got {self.time_limit}")
         if self.distill != "person" and self.teacher is None:
             raise InputError(f"--distill {self.distill} needs --teacher TEACHER.tflite")
 
@@ -206,9 +215,16 @@ def _feature_distillation(
     return FeatureDistiller(model.config.c3, FEATURE_CHANNELS), teacher.features, deep
 
 
+def _stretch(first_epoch: int, precision: str) -> dict[str, Any]:
+    """The record of one stretch of a run (the first, or one ``--resume``): where it ran, how long."""
+    cpu = cpu_info()
+    return {"first_epoch": first_epoch, "last_epoch": first_epoch - 1, "minutes": 0.0, "cpu": cpu["model"],
+            "simd": cpu["simd"], "precision": precision}
+
+
 def _resume(cfg: TrainConfig, model: PWNet, ema: torch.nn.Module, opt: torch.optim.Optimizer,
-            distiller: torch.nn.Module | None) -> tuple[int, float, list[dict[str, Any]], float]:
-    """Load ``last.pt`` into the parts; returns (epoch, best, rows, elapsed)."""
+            distiller: torch.nn.Module | None) -> tuple[int, float, list[dict[str, Any]], float, list[dict[str, Any]]]:
+    """Load ``last.pt`` into the parts; returns (epoch, best, rows, elapsed, stretches)."""
     path = cfg.out / "last.pt"
     state = load_state(path)
     saved = state.get("config") or {}
@@ -232,7 +248,15 @@ def _resume(cfg: TrainConfig, model: PWNet, ema: torch.nn.Module, opt: torch.opt
     opt.load_state_dict(state["optimizer"])
     if distiller is not None:
         distiller.load_state_dict(state["distiller"])
-    return state["epoch"], state["best"], state["rows"], state["elapsed"]
+    stretches = state.get("stretches") or [  # a checkpoint from before stretches were recorded
+        {"first_epoch": 1, "last_epoch": state["epoch"], "minutes": round(state["elapsed"] / 60, 1), "cpu": None,
+         "simd": None, "precision": saved.get("precision")}]
+    return state["epoch"], state["best"], state["rows"], state["elapsed"], stretches
+
+
+def _out_of_time(cfg: TrainConfig, seconds: float, longest_epoch: float) -> bool:
+    """Whether another epoch, as long as the longest of this stretch, would pass ``time_limit``."""
+    return cfg.time_limit is not None and seconds + longest_epoch > cfg.time_limit * 60
 
 
 def _build_model(cfg: TrainConfig, ds: DatasetConfig) -> tuple[PWNet, dict[str, Any]]:
@@ -301,9 +325,12 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
     total = per_epoch * cfg.epochs
     cfg.out.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
-    start_epoch, best, elapsed = 0, -1.0, 0.0
+    start_epoch, best, elapsed, stretches = 0, -1.0, 0.0, []
     if cfg.resume and (cfg.out / "last.pt").is_file():
-        start_epoch, best, rows, elapsed = _resume(cfg, model, ema, opt, distiller)
+        start_epoch, best, rows, elapsed, stretches = _resume(cfg, model, ema, opt, distiller)
+    stretch = _stretch(start_epoch + 1, cfg.precision)
+    stretches = [*stretches, stretch]
+    started, longest = time.perf_counter(), 0.0
     meta_base = {
         "classes": list(ds.classes),
         "colours": [list(c) for c in ds.colours],
@@ -359,17 +386,21 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
             metrics = evaluate(ema.module, val_data, ds.num_classes, ds.ignore_index).metrics()
             row.update(val_miou=round(metrics.miou, 3), val_pixacc=round(metrics.pixel_accuracy, 3))
             row.update({f"iou_{n}": round(float(v), 2) for n, v in zip(ds.classes, metrics.iou)})
-            meta = {**meta_base, "epoch": epoch + 1, "val": metrics.to_dict(ds.classes)}
+            stretch.update(last_epoch=epoch + 1, minutes=round((time.perf_counter() - started) / 60, 1))
+            meta = {**meta_base, "epoch": epoch + 1, "val": metrics.to_dict(ds.classes), "stretches": stretches}
             save_weights(cfg.out / "last.safetensors", ema.module, meta)
             if metrics.miou > best:
                 best = metrics.miou
                 save_weights(cfg.out / "best.safetensors", ema.module, meta)
         elapsed += time.perf_counter() - t0
+        longest = max(longest, time.perf_counter() - t0)
         row.update(seconds=round(time.perf_counter() - t0, 1), elapsed_min=round(elapsed / 60, 1))
         rows.append(row)
+        stretch.update(last_epoch=epoch + 1, minutes=round((time.perf_counter() - started) / 60, 1))
         save_state(cfg.out / "last.pt", {
             "model": model.state_dict(), "ema": ema.state_dict(), "optimizer": opt.state_dict(),
             "epoch": epoch + 1, "best": best, "rows": rows, "elapsed": elapsed, "config": cfg.to_dict(),
+            "stretches": stretches,
             **({"distiller": distiller.state_dict()} if distiller is not None else {}),
         })
         _write_log(cfg.out, rows)
@@ -377,12 +408,16 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
             extra = f" val mIoU {row['val_miou']:.2f} (best {best:.2f})" if "val_miou" in row else ""
             print(f"epoch {epoch + 1}/{cfg.epochs} loss {row['loss']:.4f} lr {row['lr']:.2e} "
                   f"{row['seconds']:.0f}s{extra}", file=sys.stderr, flush=True)
+        if _out_of_time(cfg, time.perf_counter() - started, longest) and epoch + 1 < cfg.epochs:
+            break
     summary = {
         "config": cfg.to_dict(),
         "best_val_miou": best,
         "epochs": len(rows),
+        "finished": len(rows) == cfg.epochs,
         "train_minutes": round(elapsed / 60, 1),
         "machine": {"cpu_threads": cfg.threads, "platform": platform.platform(), "torch": torch.__version__},
+        "stretches": stretches,
         "rows": rows,
     }
     atomic_write_bytes(cfg.out / "summary.json", json.dumps(summary, indent=1).encode())

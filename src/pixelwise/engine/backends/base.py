@@ -8,7 +8,6 @@ importer of its runtime.
 
 from __future__ import annotations
 
-import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from ...errors import ModelError
+from ...machine import cpu_flags
 
 __all__ = ["SessionConfig", "TensorInfo", "Backend", "PRECISIONS", "describe_signature", "is_quantized",
            "model_path", "file_precision", "refuse_other_file_precision",
@@ -95,19 +95,6 @@ def is_quantized(model: str | os.PathLike[str] | bytes) -> bool:
     """True for a quantized (INT8 QDQ or QOperator) ONNX model: its graph has (de)quantize ops."""
     data = model if isinstance(model, bytes) else Path(model).read_bytes()
     return any(op in data for op in _QUANT_OPS)
-
-
-@functools.lru_cache(maxsize=1)
-def cpu_flags() -> frozenset[str]:
-    """The CPU's feature flags (Linux /proc/cpuinfo; empty elsewhere), read once per process."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() in ("flags", "Features"):
-                return frozenset(value.split())
-    except OSError:
-        pass
-    return frozenset()
 
 
 def has_vnni(flags: frozenset[str] | None = None) -> bool:

@@ -1,0 +1,47 @@
+"""The CPU this process runs on: its model name and feature flags, read once per process.
+
+A leaf: the backend choice (``engine``) keys its cache by them, and training (``train``)
+records them for each stretch of a run.
+"""
+
+from __future__ import annotations
+
+import functools
+import platform
+from pathlib import Path
+from typing import Any
+
+__all__ = ["cpu_flags", "cpu_info", "cpu_name", "SIMD_FLAGS"]
+
+SIMD_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "avx512_fp16", "amx_tile",
+              "amx_bf16", "amx_int8", "amx_fp16")
+
+
+def _cpuinfo_value(keys: tuple[str, ...]) -> str | None:
+    """The first non-empty value of one of ``keys`` in /proc/cpuinfo (Linux), else None."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in keys and value.strip():
+                return value.strip()
+    except OSError:
+        pass
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags (Linux /proc/cpuinfo; empty elsewhere)."""
+    return frozenset((_cpuinfo_value(("flags", "Features")) or "").split())
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_name() -> str:
+    """The CPU's model name (Linux /proc/cpuinfo; elsewhere what ``platform`` knows)."""
+    return _cpuinfo_value(("model name",)) or platform.processor() or platform.machine()
+
+
+def cpu_info() -> dict[str, Any]:
+    """The CPU's model name, all its flags, and those of them that matter for speed (``simd``)."""
+    flags = sorted(cpu_flags())
+    return {"model": cpu_name(), "flags": flags, "simd": [f for f in SIMD_FLAGS if f in flags]}
