@@ -325,7 +325,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
     total = per_epoch * cfg.epochs
     cfg.out.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
-    start_epoch, best, elapsed, stretches = 0, -1.0, 0.0, []
+    stretches: list[dict[str, Any]] = []
+    start_epoch, best, elapsed = 0, -1.0, 0.0
     if cfg.resume and (cfg.out / "last.pt").is_file():
         start_epoch, best, rows, elapsed, stretches = _resume(cfg, model, ema, opt, distiller)
     stretch = _stretch(start_epoch + 1, cfg.precision)
