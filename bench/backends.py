@@ -36,10 +36,10 @@ from timing import cpu_line, interleaved_ms
 
 import pixelwise as pw
 from pixelwise.engine.agreement import compare_results
-from pixelwise.engine.auto import cpu_info
 from pixelwise.engine.backends import SessionConfig, backend_version, file_precision, installed_backends
 from pixelwise.errors import PixelwiseError
 from pixelwise.io.image import read_image
+from pixelwise.machine import cpu_info
 from pixelwise.validate import validate
 
 REPO = Path(__file__).resolve().parents[1]

@@ -39,20 +39,11 @@ def interleaved_ms(fns: dict[str, Callable[[], object]], runs: int, warmup: int 
     return {key: statistics.median(v) * 1e3 for key, v in times.items()}
 
 
-SIMD_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
-
-
 def cpu_line() -> str:
-    """'N cores of MODEL (SIMD flags)' from /proc/cpuinfo: every benchmark prints it."""
+    """'N cores of MODEL (SIMD flags)' (pixelwise.machine): every benchmark prints it."""
     import os
-    from pathlib import Path
 
-    model, flags = "unknown CPU", set()
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() == "model name" and model == "unknown CPU":
-            model = value.strip()
-        elif key.strip() == "flags" and not flags:
-            flags = set(value.split())
-    simd = " ".join(f for f in SIMD_FLAGS if f in flags) or "no AVX2"
-    return f"{os.cpu_count()} cores of {model} ({simd})"
+    from pixelwise.machine import cpu_info
+
+    cpu = cpu_info()
+    return f"{os.cpu_count()} cores of {cpu['model']} ({' '.join(cpu['simd']) or 'no AVX2'})"

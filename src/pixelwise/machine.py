@@ -11,7 +11,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
-__all__ = ["cpu_flags", "cpu_info", "cpu_name", "SIMD_FLAGS"]
+__all__ = ["cpu_flags", "cpu_info", "cpu_name", "has_vnni", "SIMD_FLAGS"]
 
 SIMD_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "avx512_fp16", "amx_tile",
               "amx_bf16", "amx_int8", "amx_fp16")
@@ -45,3 +45,9 @@ def cpu_info() -> dict[str, Any]:
     """The CPU's model name, all its flags, and those of them that matter for speed (``simd``)."""
     flags = sorted(cpu_flags())
     return {"model": cpu_name(), "flags": flags, "simd": [f for f in SIMD_FLAGS if f in flags]}
+
+
+def has_vnni(flags: frozenset[str] | set[str] | None = None) -> bool:
+    """True where int8 dot products sum in 32 bits (AVX512-VNNI, AVX-VNNI or AMX-INT8): 8-bit
+    weights are safe there, and INT8 models are fast. ``flags``: this CPU's unless given."""
+    return bool((cpu_flags() if flags is None else set(flags)) & {"avx512_vnni", "avx_vnni", "amx_int8"})

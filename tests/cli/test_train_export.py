@@ -139,8 +139,8 @@ def test_train_time_limit_stops_after_an_epoch_and_resume_finishes(tmp_path, cap
             "--crop", "24x32", "--net", "small", "--threads", "1", "--time-limit", "0.0001"]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "stopped after epoch 1 of 3: another would pass --time-limit 0.0001 min; continue with the same " \
-           "command and --resume" in out
+    assert "stopped after epoch 1 of 3: another epoch would end after the time limit of 0.0001 min; continue " \
+           "with the same command and --resume" in out
     assert main([*args[:-2], "--resume"]) == 0
     out = capsys.readouterr().out
     assert "stopped" not in out and "after 3 epochs" in out

@@ -138,7 +138,7 @@ def test_openvino_precisions_follow_the_cpu(rgb_model, qdq_model, colour_image):
                 open_session(rgb_model, SessionConfig(precision=precision), backend="openvino")
     with pytest.raises(ModelError, match="int8 needs a quantized model file"):
         open_session(rgb_model, SessionConfig(precision="int8"), backend="openvino")
-    from pixelwise.engine.backends.base import has_vnni
+    from pixelwise.machine import has_vnni
 
     if has_vnni():
         q = open_session(qdq_model, backend="openvino")

@@ -8,6 +8,7 @@ pytest.importorskip("onnx")
 
 import pixelwise as pw  # noqa: E402
 from pixelwise.engine.model import load_model  # noqa: E402
+from pixelwise.machine import cpu_name  # noqa: E402
 from pixelwise.train.augment import IMAGE_PAD  # noqa: E402
 from pixelwise.train.checkpoint import build_from_weights  # noqa: E402
 from pixelwise.train.export import export_onnx, fold_batchnorm, quantize_int8  # noqa: E402
@@ -47,6 +48,8 @@ def test_onnx_matches_torch_and_carries_the_spec(trained, tmp_path):
     session, spec = load_model(path)
     assert spec.name == "tiny" and spec.classes == ("bg", "fg") and spec.dynamic and spec.input_hw == (48, 64)
     assert spec.provenance["command"] == "pixelwise train --data ds" and spec.provenance["seed"] == 0
+    (stretch,) = spec.provenance["stretches"]  # where it was trained
+    assert stretch["first_epoch"] == 1 and stretch["last_epoch"] >= 1 and stretch["cpu"] == cpu_name()
     assert spec.scores["val_miou"] is not None
     assert spec.pad_value == IMAGE_PAD  # a letterboxed photo is padded as the training crops were
     model, _ = build_from_weights(weights)

@@ -213,22 +213,30 @@ def test_a_run_in_stretches_records_each_stretch_where_it_ran(tmp_path) -> None:
     from pixelwise.machine import cpu_name
     from pixelwise.train.checkpoint import load_state, save_state
 
-    first = train(_cfg(tmp_path, epochs=4, time_limit=1e-6), progress=False)  # any epoch passes the limit
+    # any epoch passes a limit this short, so each stretch stops after its first epoch: validated and saved
+    # although --val-every 3 does not ask for it there
+    first = train(_cfg(tmp_path, epochs=4, val_every=3, time_limit=1e-6), progress=False)
     assert not first["finished"] and first["epochs"] == 1 and (tmp_path / "run" / "last.pt").is_file()
     (stretch,) = first["stretches"]
     assert (stretch["first_epoch"], stretch["last_epoch"], stretch["precision"]) == (1, 1, "fp32")
-    assert stretch["cpu"] == cpu_name() and stretch["minutes"] >= 0
-    second = train(_cfg(tmp_path, epochs=4, resume=True, time_limit=1e-6), progress=False)
+    assert stretch["cpu"] == cpu_name() and 0 < stretch["minutes"] * 60 <= 2 * first["rows"][0]["seconds"] + 60
+    _, _, meta = load_weights(tmp_path / "run" / "last.safetensors")
+    assert meta["epoch"] == 1 and [s["last_epoch"] for s in meta["stretches"]] == [1]
+    second = train(_cfg(tmp_path, epochs=4, val_every=3, resume=True, time_limit=1e-6), progress=False)
     assert [(s["first_epoch"], s["last_epoch"]) for s in second["stretches"]] == [(1, 1), (2, 2)]
+    assert load_weights(tmp_path / "run" / "last.safetensors")[2]["epoch"] == 2
     state = load_state(tmp_path / "run" / "last.pt")  # a checkpoint from before stretches were recorded
     del state["stretches"]
     save_state(tmp_path / "run" / "last.pt", state)
-    last = train(_cfg(tmp_path, epochs=4, resume=True, precision="bf16"), progress=False)
+    last = train(_cfg(tmp_path, epochs=4, val_every=3, resume=True, precision="bf16", time_limit=60),
+                 progress=False)
     assert last["finished"] and last["epochs"] == 4
     assert [(s["first_epoch"], s["last_epoch"], s["cpu"], s["precision"]) for s in last["stretches"]] == [
         (1, 2, None, "fp32"), (3, 4, cpu_name(), "bf16")]
     _, _, meta = load_weights(tmp_path / "run" / "last.safetensors")
-    assert meta["stretches"] == last["stretches"] and meta["epoch"] == 4
+    assert meta["epoch"] == 4 and [(s["first_epoch"], s["last_epoch"]) for s in meta["stretches"]] == [(1, 2), (3, 4)]
+    again = train(_cfg(tmp_path, epochs=4, resume=True), progress=False)  # a finished run adds no stretch
+    assert again["finished"] and len(again["stretches"]) == 2
 
 
 def test_time_limit_must_be_positive(tmp_path) -> None:

@@ -45,12 +45,11 @@ def _images(folder: Path, count: int) -> list:
 
 
 def _reduce_range(choice: str) -> tuple[bool, str]:
-    from ..engine.auto import cpu_info
-    from ..train.quantize import has_vnni
+    from ..machine import has_vnni
 
     if choice != "auto":
         return choice == "on", f"weights {'7' if choice == 'on' else '8'}-bit (--reduce-range {choice})"
-    if has_vnni(cpu_info()["flags"]):
+    if has_vnni():
         return False, "weights 8-bit (this CPU has VNNI; on CPUs without it use --reduce-range on)"
     return True, "weights 7-bit (this CPU has no VNNI: full-range int8 sums would saturate)"
 

@@ -66,8 +66,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="start from weights: a .safetensors file or 'default' (fine-tuning)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from last.pt")
     p.add_argument("--time-limit", type=float, default=None, metavar="MINUTES",
-                   help="train for at most MINUTES in this stretch: stop after the last epoch that fits (checkpoint "
-                        "kept); the same command with --resume continues, on this machine or another")
+                   help="stop this stretch after the last epoch expected to end within MINUTES of its start "
+                        "(judged by its epochs so far; at least one runs), validated and saved; the same command "
+                        "with --resume continues, on this machine or another")
     p.add_argument("--train-on-val", action="store_true", help="add the val split to training (final models)")
     p.add_argument("--skip-bad", action="store_true", help="skip bad annotation records (listed) instead of stopping")
     p.add_argument("--max-batches", type=int, default=None, help=argparse.SUPPRESS)
@@ -103,9 +104,9 @@ def run(args: argparse.Namespace) -> int:
         command="pixelwise " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
     )
     summary = train(cfg)
-    if not summary["finished"]:
-        print(f"stopped after epoch {summary['epochs']} of {args.epochs}: another would pass --time-limit "
-              f"{args.time_limit:g} min; continue with the same command and --resume")
+    if not summary["finished"] and args.time_limit is not None:
+        print(f"stopped after epoch {summary['epochs']} of {args.epochs}: another epoch would end after the time "
+              f"limit of {args.time_limit:g} min; continue with the same command and --resume")
     print(f"best val mIoU {summary['best_val_miou']:.2f} after {summary['epochs']} epochs "
           f"({summary['train_minutes']:.1f} min); weights in {args.out / 'best.safetensors'}")
     return 0

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ModelError, PixelwiseError
-from ..machine import cpu_info
+from ..machine import cpu_info, has_vnni
 from ..spec import ModelSpec
 from . import race, selfcheck
 from .backends import (
@@ -44,11 +44,10 @@ from .backends import (
     installed_backends,
     open_backend,
 )
-from .backends.base import has_vnni
 from .selfcheck import MIN_BOX_IOU, MIN_PIXEL_AGREEMENT, agreement, check_images, with_precision
 
 __all__ = ["open_model", "lookup", "forget", "AutoConfig", "Choice", "candidates", "refused_here", "agreement",
-           "check_images", "cpu_info", "choice_key", "select_backend", "cached_choice", "MIN_PIXEL_AGREEMENT",
+           "check_images", "choice_key", "select_backend", "cached_choice", "MIN_PIXEL_AGREEMENT",
            "MIN_BOX_IOU", "MARGIN"]
 
 MARGIN = race.MARGIN  # a candidate must be >= 10% faster than the baseline to replace it

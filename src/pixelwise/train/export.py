@@ -62,7 +62,8 @@ def spec_from_meta(meta: dict[str, Any], input_hw: tuple[int, int], name: str) -
         mean=tuple(meta.get("mean", IMAGENET_MEAN)), std=tuple(meta.get("std", IMAGENET_STD)),
         resize="stretch", pad_value=IMAGE_PAD, dynamic=True, ignore_index=meta.get("ignore_index"), name=name,
         provenance={"command": train_cfg.get("command"), "seed": train_cfg.get("seed"), "epoch": meta.get("epoch"),
-                    "train": train_cfg, "init": meta.get("init"), "stages": meta.get("stages")},
+                    "train": train_cfg, "stretches": meta.get("stretches"), "init": meta.get("init"),
+                    "stages": meta.get("stages")},
         scores={"val_miou": val.get("miou"), "val_pixel_accuracy": val.get("pixel_accuracy"),
                 "val_iou": val.get("iou")},
     )

@@ -8,9 +8,10 @@ Outputs in ``TrainConfig.out``:
     log.csv, log.png   one row per epoch: loss, learning rate, val mIoU, per-class IoU
     summary.json       the config, best epoch and its per-class IoU, and the run's stretches
 
-A run may be trained in several stretches (``time_limit`` ends one after the last epoch that
-fits; ``resume`` starts the next, on this machine or another): each stretch's epochs,
-minutes, CPU and precision are recorded in last.pt, summary.json and the weights' metadata.
+A run may be trained in several stretches (``time_limit`` ends one after the last epoch expected
+to end in time, validated and saved; ``resume`` starts the next, on this machine or another):
+each stretch's epochs, minutes, CPU and precision are recorded in last.pt, summary.json, the
+weights' metadata and so in an exported model's provenance.
 """
 
 from __future__ import annotations
@@ -73,8 +74,8 @@ class TrainConfig:
     precision: str = "fp32"  # "fp32" or "bf16": CPU autocast of the forward pass (train/choices.py)
     init: Path | None = None  # --from: weights to start from (fine-tuning / later stage)
     resume: bool = False
-    time_limit: float | None = None  # minutes for this stretch: stop after the last epoch that fits (--resume
-    # continues); not part of the recipe
+    time_limit: float | None = None  # minutes for this stretch: stop after the last epoch expected to end within
+    # them (--resume continues); not part of the recipe
     train_on_val: bool = False
     skip_bad: bool = False  # skip (and list) bad annotation records instead of stopping
     max_batches: int | None = None  # per epoch; for tests and quick checks
@@ -170,7 +171,8 @@ def init_lineage(path: Path | str | None, meta: dict[str, Any]) -> dict[str, Any
         return None
     train_cfg = meta.get("train") or {}
     return {"weights": str(path), "command": train_cfg.get("command"), "seed": train_cfg.get("seed"),
-            "epoch": meta.get("epoch"), "val_miou": (meta.get("val") or {}).get("miou"), "init": meta.get("init")}
+            "epoch": meta.get("epoch"), "val_miou": (meta.get("val") or {}).get("miou"),
+            "stretches": meta.get("stretches"), "init": meta.get("init")}
 
 
 def teacher_targets(cfg: TrainConfig, ds: DatasetConfig, data: SplitArrays) -> tuple[SplitArrays, int]:
@@ -250,13 +252,23 @@ def _resume(cfg: TrainConfig, model: PWNet, ema: torch.nn.Module, opt: torch.opt
         distiller.load_state_dict(state["distiller"])
     stretches = state.get("stretches") or [  # a checkpoint from before stretches were recorded
         {"first_epoch": 1, "last_epoch": state["epoch"], "minutes": round(state["elapsed"] / 60, 1), "cpu": None,
-         "simd": None, "precision": saved.get("precision")}]
+         "simd": None, "precision": saved.get("precision", "fp32")}]
     return state["epoch"], state["best"], state["rows"], state["elapsed"], stretches
 
 
-def _out_of_time(cfg: TrainConfig, seconds: float, longest_epoch: float) -> bool:
-    """Whether another epoch, as long as the longest of this stretch, would pass ``time_limit``."""
-    return cfg.time_limit is not None and seconds + longest_epoch > cfg.time_limit * 60
+def _validates(cfg: TrainConfig, epoch: int) -> bool:
+    """Whether ``epoch`` (0-based) ends with validation: every ``val_every`` epochs and the last."""
+    return (epoch + 1) % cfg.val_every == 0 or epoch + 1 == cfg.epochs
+
+
+def _out_of_time(cfg: TrainConfig, epoch: int, seconds: float, train_s: float, val_s: float) -> bool:
+    """Whether this stretch stops after ``epoch``, ``seconds`` into it: when what is still due (this
+    epoch's validation, then the next epoch and its own), each part as long as the longest of its kind
+    so far in this stretch, would end after ``time_limit``. Never after the run's last epoch."""
+    if cfg.time_limit is None or epoch + 1 >= cfg.epochs:
+        return False
+    ahead = val_s * _validates(cfg, epoch) + train_s + val_s * _validates(cfg, epoch + 1)
+    return seconds + ahead > cfg.time_limit * 60
 
 
 def _build_model(cfg: TrainConfig, ds: DatasetConfig) -> tuple[PWNet, dict[str, Any]]:
@@ -286,6 +298,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
     """Train a PWNet on ``cfg.data``; returns the summary (also written to summary.json)."""
     from tqdm import tqdm
 
+    started = time.perf_counter()  # this stretch's clock (--time-limit)
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     ds = load_dataset_config(cfg.data)
@@ -330,8 +343,9 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
     if cfg.resume and (cfg.out / "last.pt").is_file():
         start_epoch, best, rows, elapsed, stretches = _resume(cfg, model, ema, opt, distiller)
     stretch = _stretch(start_epoch + 1, cfg.precision)
-    stretches = [*stretches, stretch]
-    started, longest = time.perf_counter(), 0.0
+    if start_epoch < cfg.epochs:  # resuming a finished run adds no stretch
+        stretches = [*stretches, stretch]
+    longest_train = longest_val = 0.0
     meta_base = {
         "classes": list(ds.classes),
         "colours": [list(c) for c in ds.colours],
@@ -381,9 +395,11 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
                 losses.append(loss.item())
                 bar.set_postfix(loss=f"{np.mean(losses):.3f}")
             bar.close()
+        longest_train = max(longest_train, time.perf_counter() - t0)
         row: dict[str, Any] = {"epoch": epoch + 1, "lr": opt.param_groups[0]["lr"], "loss": float(np.mean(losses))}
-        last = epoch + 1 == cfg.epochs
-        if (epoch + 1) % cfg.val_every == 0 or last:
+        stop = _out_of_time(cfg, epoch, time.perf_counter() - started, longest_train, longest_val)
+        if _validates(cfg, epoch) or stop:  # the epoch a stretch stops after is validated and saved
+            t1 = time.perf_counter()
             metrics = evaluate(ema.module, val_data, ds.num_classes, ds.ignore_index).metrics()
             row.update(val_miou=round(metrics.miou, 3), val_pixacc=round(metrics.pixel_accuracy, 3))
             row.update({f"iou_{n}": round(float(v), 2) for n, v in zip(ds.classes, metrics.iou)})
@@ -393,8 +409,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
             if metrics.miou > best:
                 best = metrics.miou
                 save_weights(cfg.out / "best.safetensors", ema.module, meta)
+            longest_val = max(longest_val, time.perf_counter() - t1)
         elapsed += time.perf_counter() - t0
-        longest = max(longest, time.perf_counter() - t0)
         row.update(seconds=round(time.perf_counter() - t0, 1), elapsed_min=round(elapsed / 60, 1))
         rows.append(row)
         stretch.update(last_epoch=epoch + 1, minutes=round((time.perf_counter() - started) / 60, 1))
@@ -409,13 +425,13 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
             extra = f" val mIoU {row['val_miou']:.2f} (best {best:.2f})" if "val_miou" in row else ""
             print(f"epoch {epoch + 1}/{cfg.epochs} loss {row['loss']:.4f} lr {row['lr']:.2e} "
                   f"{row['seconds']:.0f}s{extra}", file=sys.stderr, flush=True)
-        if _out_of_time(cfg, time.perf_counter() - started, longest) and epoch + 1 < cfg.epochs:
+        if stop:
             break
     summary = {
         "config": cfg.to_dict(),
         "best_val_miou": best,
         "epochs": len(rows),
-        "finished": len(rows) == cfg.epochs,
+        "finished": len(rows) >= cfg.epochs,
         "train_minutes": round(elapsed / 60, 1),
         "machine": {"cpu_threads": cfg.threads, "platform": platform.platform(), "torch": torch.__version__},
         "stretches": stretches,

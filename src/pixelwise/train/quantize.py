@@ -19,17 +19,9 @@ from ..errors import InputError
 from ..io.image import atomic_write_bytes
 from ..spec import SPEC_KEY, ModelSpec
 
-__all__ = ["quantize_static_qdq", "has_vnni", "WEIGHT_OPS"]
+__all__ = ["quantize_static_qdq", "WEIGHT_OPS"]
 
 WEIGHT_OPS = ("Conv", "ConvTranspose", "MatMul", "Gemm")
-_VNNI_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8")
-
-
-def has_vnni(flags: Sequence[str]) -> bool:
-    """True when the CPU multiplies int8 in 32-bit sums (VNNI or AMX), so 8-bit weights are safe."""
-    return any(f in flags for f in _VNNI_FLAGS)
-
-
 def _require_onnx() -> None:
     try:
         import onnx  # noqa: F401

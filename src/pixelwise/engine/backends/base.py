@@ -16,11 +16,9 @@ from typing import Protocol
 import numpy as np
 
 from ...errors import ModelError
-from ...machine import cpu_flags
 
 __all__ = ["SessionConfig", "TensorInfo", "Backend", "PRECISIONS", "describe_signature", "is_quantized",
-           "model_path", "file_precision", "refuse_other_file_precision",
-           "cpu_flags", "has_vnni"]
+           "model_path", "file_precision", "refuse_other_file_precision"]
 
 PRECISIONS = ("fp32", "bf16", "fp16", "int8")
 _QUANT_OPS = (b"DequantizeLinear", b"QLinearConv", b"QLinearMatMul", b"ConvInteger", b"MatMulInteger")
@@ -95,11 +93,6 @@ def is_quantized(model: str | os.PathLike[str] | bytes) -> bool:
     """True for a quantized (INT8 QDQ or QOperator) ONNX model: its graph has (de)quantize ops."""
     data = model if isinstance(model, bytes) else Path(model).read_bytes()
     return any(op in data for op in _QUANT_OPS)
-
-
-def has_vnni(flags: frozenset[str] | None = None) -> bool:
-    """True where int8 dot products sum in 32 bits (AVX512-VNNI, AVX-VNNI or AMX-INT8)."""
-    return bool((cpu_flags() if flags is None else flags) & {"avx512_vnni", "avx_vnni", "amx_int8"})
 
 
 def file_precision(model: str | os.PathLike[str] | bytes) -> str:

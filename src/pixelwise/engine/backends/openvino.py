@@ -28,12 +28,12 @@ from typing import Any
 import numpy as np
 
 from ...errors import ModelError
+from ...machine import has_vnni
 from .base import (
     SessionConfig,
     TensorInfo,
     describe_signature,
     file_precision,
-    has_vnni,
     model_path,
     refuse_other_file_precision,
 )
