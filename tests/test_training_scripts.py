@@ -51,6 +51,20 @@ def test_people_mix_repeats_the_voc_photos_only(tmp_path: Path) -> None:
 def test_people_mix_refuses_a_repeat_below_one(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="1 or more"):
         _load("make_people_mix").write_mix(tmp_path, voc_repeat=0)
+    with pytest.raises(SystemExit, match="--animal-extra must be 0 or more, got -1"):
+        _load("make_people_mix").write_mix(tmp_path, voc_repeat=1, animal_extra=-1)
+
+
+def test_people_mix_finds_the_voc_photos_whose_background_has_animals() -> None:
+    pytest.importorskip("ai_edge_litert", reason="the train extra (ai-edge-litert) is not installed")
+    teacher = SHARED / "models" / "teachers" / "deeplabv3_257_mv_gpu.tflite"
+    if not teacher.is_file() or not (SHARED / "datasets" / "people" / "train.txt").is_file():
+        pytest.skip(f"teacher or people data not found under {SHARED}")
+    lines = ["voc/images/000799.jpg voc/masks/000799.png",  # a horse beside its people
+             "voc/images/001420.jpg voc/masks/001420.png",  # a smaller horse among plants
+             "ccp/images/0001.jpg ccp/masks/0001.png"]  # one person, no animal
+    found = _load("make_people_mix").animal_photos(SHARED / "datasets" / "people", lines, teacher)
+    assert found == lines[:2]
 
 
 def test_road_people_mix_adds_people_photos_as_pedestrians_only(tmp_path: Path) -> None:

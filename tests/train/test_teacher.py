@@ -30,6 +30,26 @@ def test_teacher_person_probability_matches_the_label() -> None:
     assert (pred & true).sum() / max((pred | true).sum(), 1) > 0.6
 
 
+def test_teacher_classes_agree_with_its_person_probability_and_see_animals() -> None:
+    pytest.importorskip("ai_edge_litert", reason="the train extra (ai-edge-litert) is not installed")
+    if not TEACHER.is_file() or not PEOPLE.is_dir():
+        pytest.skip(f"teacher or people data not found under {SHARED}")
+    from PIL import Image
+
+    from pixelwise.train.teacher import VOC_ANIMALS, VOC_PERSON, Teacher
+
+    teacher = Teacher(TEACHER, threads=1)
+    seen = []
+    for rel in ("voc/images/000799.jpg", "ccp/images/0001.jpg"):  # a horse beside its people; street fashion
+        image = np.array(Image.open(PEOPLE / rel).convert("RGB"))
+        classes, prob = teacher.classes(image), teacher(image)
+        assert classes.shape == image.shape[:2] and classes.dtype == np.uint8 and classes.max() <= 20
+        person = classes == VOC_PERSON
+        assert person.any() and (prob[person] > 1 / 21).all()  # the most likely class has at least 1/21
+        seen.append(np.isin(classes, VOC_ANIMALS).mean())
+    assert seen[0] > 0.02 and seen[1] < 0.005
+
+
 def test_missing_teacher_file_is_a_clear_error(tmp_path) -> None:
     pytest.importorskip("ai_edge_litert", reason="the train extra (ai-edge-litert) is not installed")
     from pixelwise.errors import InputError

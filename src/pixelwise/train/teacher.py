@@ -20,9 +20,10 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["Teacher", "VOC_PERSON", "FEATURE_CHANNELS"]
+__all__ = ["Teacher", "VOC_PERSON", "VOC_ANIMALS", "FEATURE_CHANNELS"]
 
 VOC_PERSON = 15
+VOC_ANIMALS = (3, 8, 10, 12, 13, 17)  # bird, cat, cow, dog, horse, sheep
 SIDE = 257
 FEATURE_TENSOR = "concat_projection/Relu"  # the ASPP projection, (1, 33, 33, 256)
 FEATURE_CHANNELS = 256
@@ -76,6 +77,17 @@ class Teacher:
             return self.interpreter.get_tensor(self.feature)[0].astype(np.float16)
 
     def __call__(self, image: np.ndarray) -> np.ndarray:
+        logits = self._logits(image)
+        logits -= logits.max(axis=2, keepdims=True)
+        prob = np.exp(logits)
+        return (prob[..., self.class_id] / prob.sum(axis=2)).astype(np.float32)
+
+    def classes(self, image: np.ndarray) -> np.ndarray:
+        """(H, W) uint8: the teacher's most likely VOC class (0 background .. 20) at each pixel."""
+        return self._logits(image).argmax(axis=2).astype(np.uint8)
+
+    def _logits(self, image: np.ndarray) -> np.ndarray:
+        """(H, W, 21) float32 logits of ``image``: its long side at 257, padded, resized back."""
         h, w = image.shape[:2]
         scale = SIDE / max(h, w)
         nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
@@ -85,7 +97,4 @@ class Teacher:
             self.interpreter.set_tensor(self.input, canvas[None])
             self.interpreter.invoke()
             logits = self.interpreter.get_tensor(self.output)[0, :nh, :nw].astype(np.float32)
-        logits = cv2.resize(logits, (w, h), interpolation=cv2.INTER_LINEAR)
-        logits -= logits.max(axis=2, keepdims=True)
-        prob = np.exp(logits)
-        return (prob[..., self.class_id] / prob.sum(axis=2)).astype(np.float32)
+        return cv2.resize(logits, (w, h), interpolation=cv2.INTER_LINEAR)
