@@ -219,7 +219,7 @@ def test_a_run_in_stretches_records_each_stretch_where_it_ran(tmp_path) -> None:
     assert not first["finished"] and first["epochs"] == 1 and (tmp_path / "run" / "last.pt").is_file()
     (stretch,) = first["stretches"]
     assert (stretch["first_epoch"], stretch["last_epoch"], stretch["precision"]) == (1, 1, "fp32")
-    assert stretch["cpu"] == cpu_name() and 0 < stretch["minutes"] * 60 <= 2 * first["rows"][0]["seconds"] + 60
+    assert stretch["cpu"] == cpu_name() and stretch["minutes"] * 60 <= 2 * first["rows"][0]["seconds"] + 60
     _, _, meta = load_weights(tmp_path / "run" / "last.safetensors")
     assert meta["epoch"] == 1 and [s["last_epoch"] for s in meta["stretches"]] == [1]
     second = train(_cfg(tmp_path, epochs=4, val_every=3, resume=True, time_limit=1e-6), progress=False)
