@@ -1,13 +1,14 @@
 """The CPU this process runs on: its model name and feature flags, read once per process.
 
-A leaf: the backend choice (``engine``) keys its cache by them, and training (``train``)
-records them for each stretch of a run.
+A leaf every layer may import: the backend choice (``engine``) keys its cache by them, INT8
+choices ask ``has_vnni``, and training (``train``) records them for each stretch of a run.
 """
 
 from __future__ import annotations
 
 import functools
 import platform
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ def cpu_info() -> dict[str, Any]:
     return {"model": cpu_name(), "flags": flags, "simd": [f for f in SIMD_FLAGS if f in flags]}
 
 
-def has_vnni(flags: frozenset[str] | set[str] | None = None) -> bool:
+def has_vnni(flags: Iterable[str] | None = None) -> bool:
     """True where int8 dot products sum in 32 bits (AVX512-VNNI, AVX-VNNI or AMX-INT8): 8-bit
     weights are safe there, and INT8 models are fast. ``flags``: this CPU's unless given."""
     return bool((cpu_flags() if flags is None else set(flags)) & {"avx512_vnni", "avx_vnni", "amx_int8"})
