@@ -230,3 +230,64 @@ def test_distillation_loss_with_labels_keeps_only_pixels_where_the_teacher_agree
     assert float(distillation_loss(student, soft, positive=1)) > kept  # without labels it counts
     none_agree = torch.tensor([[[0, 1, 0, 1]]])
     assert float(distillation_loss(student, soft, positive=1, labels=none_agree)) == 0.0
+
+
+def test_class_distillation_loss_is_a_kl_divergence_on_the_students_grid() -> None:
+    from pixelwise.train.distill import class_distillation_loss
+
+    torch.manual_seed(0)
+    teacher = torch.softmax(torch.randn(2, 21, 8, 8) * 3, dim=1)
+    assert float(class_distillation_loss(torch.log(teacher), teacher)) == pytest.approx(0.0, abs=1e-5)
+    other = torch.randn(2, 21, 8, 8)
+    assert float(class_distillation_loss(other, teacher)) > 0.1
+    # the teacher's grid is resized to the student's: a constant map is the same on any grid
+    flat = torch.zeros(1, 21, 33, 33)
+    flat[:, 12] = 1.0  # the teacher: a dog everywhere
+    sure = torch.full((1, 21, 16, 16), -10.0)
+    sure[:, 12] = 10.0
+    assert float(class_distillation_loss(sure, flat)) < 1e-3 < float(class_distillation_loss(-sure, flat))
+
+
+def test_the_class_head_learns_the_teachers_classes() -> None:
+    from pixelwise.train.distill import ClassDistiller
+
+    torch.manual_seed(0)
+    student = torch.randn(4, 6, 10, 10)
+    teacher = torch.softmax(torch.einsum("nchw,cd->nhwd", student, torch.randn(6, 21)) * 2, dim=-1)
+    head = ClassDistiller(6, 21)
+    opt = torch.optim.Adam(head.parameters(), lr=0.05)
+    first = head(student, teacher.numpy().astype(np.float16)).item()
+    for _ in range(150):
+        loss = head(student, teacher.numpy().astype(np.float16))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert loss.item() < 0.2 * first
+
+
+def test_class_distillation_trains_resumes_and_never_ships(tmp_path) -> None:
+    pytest.importorskip("ai_edge_litert", reason="the train extra (ai-edge-litert) is not installed")
+    if not TEACHER.is_file():
+        pytest.skip(f"teacher not found under {SHARED}")
+    from safetensors import safe_open
+
+    make_mask_dataset(tmp_path / "ds", n=4)  # two classes, neither a person
+    losses, cfg = {}, None
+    for mode in ("features", "features+classes"):
+        cfg = TrainConfig(data=tmp_path / "ds" / "dataset.yaml", out=tmp_path / mode, epochs=1, batch=2,
+                          crop_hw=(32, 32), threads=1, net=TINY_NET, teacher=TEACHER, distill=mode,
+                          distill_weight=1.0, max_batches=2)
+        losses[mode] = train(cfg, progress=False)["rows"][0]["loss"]
+    assert losses["features+classes"] > losses["features"] + 0.05  # same seed and batches: plus the KL term
+    state = torch.load(tmp_path / "features+classes" / "last.pt", weights_only=False)
+    assert state["class_distiller"]["classify.weight"].shape == (21, TINY_NET["decoder"], 1, 1)
+    assert state["distiller"]["project.weight"].shape == (256, TINY_NET["c3"], 1, 1)
+    with safe_open(str(tmp_path / "features+classes" / "last.safetensors"), "pt") as f:
+        assert not any("classify" in k or "project" in k for k in f.keys())  # the heads are training-only
+    first = state["class_distiller"]["classify.weight"].clone()
+    resumed = train(replace(cfg, epochs=2, resume=True), progress=False)
+    assert [r["epoch"] for r in resumed["rows"]] == [1, 2]
+    after = torch.load(tmp_path / "features+classes" / "last.pt", weights_only=False)["class_distiller"]
+    assert 0 < (after["classify.weight"] - first).abs().max().item() < 0.1  # went on from epoch 1's head
+    with pytest.raises(InputError, match="trained with --distill features\\+classes, not --distill features"):
+        train(replace(cfg, epochs=3, resume=True, distill="features"), progress=False)

@@ -2,26 +2,38 @@
 
 from __future__ import annotations
 
-__all__ = ["PHOTOMETRIC_LEVELS", "DISTILL_MODES", "DISTILL_PIXELS", "LOSSES", "PRECISIONS", "distils_person",
-           "distils_features"]
+from itertools import combinations
+
+__all__ = ["PHOTOMETRIC_LEVELS", "DISTILL_TERMS", "DISTILL_MODES", "DISTILL_PIXELS", "LOSSES", "PRECISIONS",
+           "distils_person", "distils_features", "distils_classes"]
 
 # --augment: "basic" (+-30% colour jitter), "strong" (new streets and light) or "mixed" (strong or
 # basic for each crop, even odds; train/augment.py)
 PHOTOMETRIC_LEVELS = ("basic", "strong", "mixed")
-# --distill, with --teacher: "person" = its soft person probability (a two-class dataset),
+# --distill, with --teacher: one or more of the teacher's terms, joined by "+" in this order:
+# "person" = its soft person probability (a two-class dataset),
 # "features" = its pre-trained features, learnt by the student's deepest layer (train/distill.py),
-# "person+features" = both terms, each with the same --distill-weight
-DISTILL_MODES = ("person", "features", "person+features")
+# "classes" = its whole PASCAL VOC class distribution (21 classes), learnt by a training-only head on
+# the student's last features (train/distill.py), so that they tell a dog or a chair from a person;
+# each term has the same --distill-weight
+DISTILL_TERMS = ("person", "features", "classes")
+DISTILL_MODES = tuple("+".join(terms) for n in range(1, len(DISTILL_TERMS) + 1)
+                      for terms in combinations(DISTILL_TERMS, n))
 
 
 def distils_person(mode: str) -> bool:
     """Whether a --distill mode uses the teacher's soft person targets."""
-    return mode in ("person", "person+features")
+    return "person" in mode.split("+")
 
 
 def distils_features(mode: str) -> bool:
     """Whether a --distill mode uses the teacher's pre-trained features."""
-    return mode in ("features", "person+features")
+    return "features" in mode.split("+")
+
+
+def distils_classes(mode: str) -> bool:
+    """Whether a --distill mode uses the teacher's class distribution."""
+    return "classes" in mode.split("+")
 
 
 # --distill-pixels, with --distill person: "all" = the teacher's term on every pixel it covers;

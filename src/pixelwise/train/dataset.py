@@ -62,21 +62,24 @@ def load_split(cfg: DatasetConfig, split: str, skip_bad: bool = False) -> SplitA
     return SplitArrays(images, labels, names)
 
 
-FeatureFn = Callable[[np.ndarray], np.ndarray]  # clean crop (H, W, 3) uint8 -> teacher features (h, w, C)
+# clean crop (H, W, 3) uint8 -> what a teacher says of it: one or more (h, w, C) maps (train/teacher.py crop_targets)
+CropTargetsFn = Callable[[np.ndarray], tuple[np.ndarray, ...]]
 
 
 def _make_batch(
     data: SplitArrays, idx: np.ndarray, aug: AugmentConfig, ignore: int, rng: np.random.Generator,
-    features: FeatureFn | None = None,
+    teacher: CropTargetsFn | None = None,
 ) -> tuple[np.ndarray, ...]:
-    """(images, labels[, soft targets][, teacher features of the crops before their photometric changes])."""
+    """(images, labels[, soft targets][, each of the teacher's maps of the crops before their photometric
+    changes])."""
     crops = [augment_sample(*_sample(data, i), aug, ignore, rng, _paste_source(data, aug, rng)) for i in idx]
     xs, ys, ss, clean = zip(*crops)
     out = [np.stack(xs), np.stack(ys)]
     if data.soft is not None:
         out.append(np.stack(ss))
-    if features is not None:
-        out.append(np.stack([features(c) for c in clean]))
+    if teacher is not None:
+        said = [teacher(c) for c in clean]
+        out += [np.stack([s[k] for s in said]) for k in range(len(said[0]))]
     return tuple(out)
 
 
@@ -94,11 +97,11 @@ def _paste_source(data: SplitArrays, aug: AugmentConfig, rng: np.random.Generato
 
 def batches(
     data: SplitArrays, batch: int, aug: AugmentConfig, ignore: int, seed: int, epoch: int,
-    features: FeatureFn | None = None,
+    teacher: CropTargetsFn | None = None,
 ) -> Iterator[tuple[np.ndarray, ...]]:
-    """Yield augmented (images NHWC uint8, labels NHW uint8[, soft targets NHW uint8][, features]) batches
-    of one epoch: soft targets when ``data`` has them; with ``features`` (a teacher), the teacher's
-    features of each crop before its photometric changes (N, h, w, C), computed in the background thread.
+    """Yield augmented (images NHWC uint8, labels NHW uint8[, soft targets NHW uint8][, teacher maps]) batches
+    of one epoch: soft targets when ``data`` has them; with ``teacher``, each of its maps of each crop
+    before its photometric changes (N, h, w, C each), computed in the background thread.
 
     A background thread prepares the next batches (bounded queue of 4). The order and
     the augmentation depend only on (seed, epoch), so a resumed run repeats them.
@@ -112,7 +115,7 @@ def batches(
     def produce() -> None:
         try:
             for chunk in chunks:
-                item = _make_batch(data, chunk, aug, ignore, rng, features)
+                item = _make_batch(data, chunk, aug, ignore, rng, teacher)
                 while not stop.is_set():
                     try:
                         q.put(item, timeout=0.1)

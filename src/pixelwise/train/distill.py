@@ -1,9 +1,15 @@
-"""Feature distillation: the student's 1/16 features learn to predict a pre-trained teacher's.
+"""Distilling what a pre-trained teacher knows into the student's features (training-only heads).
 
 A from-scratch student has never seen ImageNet or COCO; the teacher (train/teacher.py) has.
-A training-only 1x1 projection maps the student's deepest features onto the teacher's
-channels, and the loss is the per-pixel cosine distance on the student's grid. The
-projection never ships: the exported network is unchanged.
+
+- Features (``--distill features``): a 1x1 projection maps the student's deepest features onto
+  the teacher's channels; the loss is the per-pixel cosine distance on the student's grid.
+- Classes (``--distill classes``): a 1x1 classifier on the student's last features (those its
+  own head reads) predicts the teacher's distribution over its 21 VOC classes; the loss is the
+  per-pixel KL divergence on the student's grid. A two-class person model then has to tell a
+  dog, a horse or a chair apart in the features its person head reads.
+
+Neither head ships: the exported network is unchanged.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["FeatureDistiller", "feature_distillation_loss"]
+__all__ = ["FeatureDistiller", "ClassDistiller", "feature_distillation_loss", "class_distillation_loss"]
 
 
 def feature_distillation_loss(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
@@ -37,3 +43,26 @@ class FeatureDistiller(nn.Module):
     def forward(self, student: torch.Tensor, teacher_nhwc: np.ndarray | torch.Tensor) -> torch.Tensor:
         t = torch.as_tensor(teacher_nhwc).permute(0, 3, 1, 2).float()
         return feature_distillation_loss(self.project(student), t)
+
+
+def class_distillation_loss(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+    """Mean per-pixel KL divergence from (N, K, H, W) teacher probabilities to the softmax of (N, K, h, w)
+    ``student`` logits, the teacher resized (bilinear, renormalised) to the student's grid. 0 when they agree."""
+    if teacher.shape[-2:] != student.shape[-2:]:
+        teacher = F.interpolate(teacher, size=student.shape[-2:], mode="bilinear", align_corners=False)
+    t = teacher.clamp_min(0.0)
+    t = t / t.sum(dim=1, keepdim=True).clamp_min(1e-6)
+    log_t = torch.log(t.clamp_min(1e-8))
+    return (t * (log_t - F.log_softmax(student, dim=1))).sum(dim=1).mean()
+
+
+class ClassDistiller(nn.Module):
+    """Training-only head: ``distiller(student_features, teacher_probabilities_nhwc) -> loss``."""
+
+    def __init__(self, student_channels: int, teacher_classes: int) -> None:
+        super().__init__()
+        self.classify = nn.Conv2d(student_channels, teacher_classes, 1)
+
+    def forward(self, student: torch.Tensor, teacher_nhwc: np.ndarray | torch.Tensor) -> torch.Tensor:
+        t = torch.as_tensor(teacher_nhwc).permute(0, 3, 1, 2).float()
+        return class_distillation_loss(self.classify(student), t)

@@ -39,8 +39,16 @@ from ..machine import cpu_info
 from ..spec import IMAGENET_MEAN, IMAGENET_STD
 from .augment import AugmentConfig, rare_classes
 from .checkpoint import build_from_weights, load_state, save_state, save_weights
-from .choices import DISTILL_MODES, DISTILL_PIXELS, LOSSES, PRECISIONS, distils_features, distils_person
-from .dataset import FeatureFn, SplitArrays, batches, load_split
+from .choices import (
+    DISTILL_MODES,
+    DISTILL_PIXELS,
+    LOSSES,
+    PRECISIONS,
+    distils_classes,
+    distils_features,
+    distils_person,
+)
+from .dataset import CropTargetsFn, SplitArrays, batches, load_split
 from .losses import class_weights, distillation_loss, segmentation_loss
 from .nets.pwnet import PWNet, PWNetConfig
 
@@ -66,8 +74,8 @@ class TrainConfig:
     augment: str = "basic"  # photometric level: "basic", "strong" or "mixed" (train/augment.py)
     paste: float = 0.0  # copy-paste: the share of crops given the rarer classes' pixels of another crop
     teacher: Path | None = None  # TFLite VOC teacher (train/teacher.py)
-    distill: str = "person"  # "person": soft person targets (two-class data); "features": its features (any
-    # data); "person+features": both
+    distill: str = "person"  # "person": soft person targets (two-class data); "features": its features, "classes":
+    # its 21-class distribution (any data); or several joined by "+" (train/choices.py)
     distill_weight: float = 0.5  # weight of the teacher term beside the labels' cross-entropy
     distill_pixels: str = "all"  # "all" or "agree": where the person teacher's term applies (train/losses.py)
     loss: str = "ce"  # "ce", "ohem" or "ce+lovasz" (train/losses.py)
@@ -197,24 +205,44 @@ def teacher_targets(cfg: TrainConfig, ds: DatasetConfig, data: SplitArrays) -> t
     return SplitArrays(data.images, data.labels, data.names, soft), ds.classes.index("person")
 
 
-def _feature_distillation(
+# the training-only heads of --distill features / classes, in the order the batches carry the teacher's maps,
+# and the key each one's state has in last.pt
+TEACHER_HEADS = {"features": "distiller", "classes": "class_distiller"}
+
+
+def _teacher_heads(
     cfg: TrainConfig, model: PWNet
-) -> tuple[torch.nn.Module | None, FeatureFn | None, list[torch.Tensor]]:
-    """With ``--distill features``: the training-only projection, the teacher's feature function
-    (run in the batch thread) and a one-item list the student's 1/16 features land in."""
-    if cfg.teacher is None or not distils_features(cfg.distill):
-        return None, None, []
-    from .distill import FeatureDistiller
-    from .teacher import FEATURE_CHANNELS, Teacher
+) -> tuple[dict[str, torch.nn.Module], CropTargetsFn | None, dict[str, torch.Tensor]]:
+    """With ``--distill features`` and/or ``classes``: their training-only heads, the teacher's per-crop
+    function (run in the batch thread) and the dict the student's features land in during its forward
+    pass: its 1/16 features (``features``) and the features its own head reads (``classes``)."""
+    wanted = {"features": distils_features(cfg.distill), "classes": distils_classes(cfg.distill)}
+    if cfg.teacher is None or not any(wanted.values()):
+        return {}, None, {}
+    from .distill import ClassDistiller, FeatureDistiller
+    from .teacher import FEATURE_CHANNELS, VOC_CLASSES, Teacher
 
-    teacher = Teacher(cfg.teacher, threads=1, features=True)
-    deep: list[torch.Tensor] = []
+    teacher = Teacher(cfg.teacher, threads=1, features=wanted["features"])
+    seen: dict[str, torch.Tensor] = {}
+    heads: dict[str, torch.nn.Module] = {}
 
-    def keep(_module: torch.nn.Module, _inputs: Any, output: torch.Tensor) -> None:
-        deep[:] = [output]
+    def keep_features(_module: torch.nn.Module, _inputs: Any, output: torch.Tensor) -> None:
+        seen["features"] = output
 
-    model.stage3.register_forward_hook(keep)
-    return FeatureDistiller(model.config.c3, FEATURE_CHANNELS), teacher.features, deep
+    def keep_head_input(_module: torch.nn.Module, inputs: Any, _output: torch.Tensor) -> None:
+        seen["classes"] = inputs[0]
+
+    if wanted["features"]:
+        model.stage3.register_forward_hook(keep_features)
+        heads["features"] = FeatureDistiller(model.config.c3, FEATURE_CHANNELS)
+    if wanted["classes"]:
+        model.head.register_forward_hook(keep_head_input)
+        heads["classes"] = ClassDistiller(model.head.in_channels, VOC_CLASSES)
+
+    def crop_targets(crop: np.ndarray) -> tuple[np.ndarray, ...]:
+        return teacher.crop_targets(crop, features=wanted["features"], classes=wanted["classes"])
+
+    return heads, crop_targets, seen
 
 
 def _stretch(first_epoch: int, precision: str) -> dict[str, Any]:
@@ -225,16 +253,18 @@ def _stretch(first_epoch: int, precision: str) -> dict[str, Any]:
 
 
 def _resume(cfg: TrainConfig, model: PWNet, ema: torch.nn.Module, opt: torch.optim.Optimizer,
-            distiller: torch.nn.Module | None) -> tuple[int, float, list[dict[str, Any]], float, list[dict[str, Any]]]:
+            heads: dict[str, torch.nn.Module]) -> tuple[int, float, list[dict[str, Any]], float, list[dict[str, Any]]]:
     """Load ``last.pt`` into the parts; returns (epoch, best, rows, elapsed, stretches)."""
     path = cfg.out / "last.pt"
     state = load_state(path)
     saved = state.get("config") or {}
-    was = "features" if saved.get("teacher") and distils_features(saved.get("distill", "person")) else None
-    now = "features" if distiller is not None else None
-    if was != now:
-        raise InputError(f"{path}: trained {'with' if was else 'without'} --distill features; resume with the "
-                         "same --teacher/--distill or start a new --out")
+    was = [term for term in TEACHER_HEADS if TEACHER_HEADS[term] in state]
+    if was != list(heads):
+        def said(terms: list[str]) -> str:
+            return "--distill " + "+".join(terms) if terms else "neither the teacher's features nor its classes"
+
+        raise InputError(f"{path}: trained with {said(was)}, not {said(list(heads))}; resume with the same "
+                         "--teacher/--distill or start a new --out")
     # a resumed run keeps its recipe
     for key, default in (("augment", "basic"), ("paste", 0.0), ("loss", "ce"), ("distill", "person"),
                          ("distill_pixels", "all")):
@@ -248,8 +278,8 @@ def _resume(cfg: TrainConfig, model: PWNet, ema: torch.nn.Module, opt: torch.opt
     model.load_state_dict(state["model"])
     ema.load_state_dict(state["ema"])
     opt.load_state_dict(state["optimizer"])
-    if distiller is not None:
-        distiller.load_state_dict(state["distiller"])
+    for term, head in heads.items():
+        head.load_state_dict(state[TEACHER_HEADS[term]])
     stretches = state.get("stretches") or [  # a checkpoint from before stretches were recorded
         {"first_epoch": 1, "last_epoch": state["epoch"], "minutes": round(state["elapsed"] / 60, 1), "cpu": None,
          "simd": None, "precision": saved.get("precision", "fp32")}]
@@ -325,8 +355,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
         train_data, positive = teacher_targets(cfg, ds, train_data)
     model = model.to(memory_format=torch.channels_last)
     ema = torch.optim.swa_utils.AveragedModel(model, avg_fn=_ema_fn(cfg.ema_decay), use_buffers=True)
-    distiller, teacher_features, deep = _feature_distillation(cfg, model)
-    params = list(model.parameters()) + (list(distiller.parameters()) if distiller is not None else [])
+    heads, teacher_maps, seen = _teacher_heads(cfg, model)
+    params = list(model.parameters()) + [p for head in heads.values() for p in head.parameters()]
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     aug = AugmentConfig(crop_hw=cfg.crop_hw, scale_range=cfg.scale_range, level=cfg.augment, paste=cfg.paste,
                         paste_classes=pasted)
@@ -341,7 +371,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
     stretches: list[dict[str, Any]] = []
     start_epoch, best, elapsed = 0, -1.0, 0.0
     if cfg.resume and (cfg.out / "last.pt").is_file():
-        start_epoch, best, rows, elapsed, stretches = _resume(cfg, model, ema, opt, distiller)
+        start_epoch, best, rows, elapsed, stretches = _resume(cfg, model, ema, opt, heads)
     stretch = _stretch(start_epoch + 1, cfg.precision)
     if start_epoch < cfg.epochs:  # resuming a finished run adds no stretch
         stretches = [*stretches, stretch]
@@ -363,7 +393,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
         # run draws the same ones
         model.train()
         losses = []
-        with closing(batches(train_data, cfg.batch, aug, ignore, cfg.seed, epoch, teacher_features)) as it:
+        with closing(batches(train_data, cfg.batch, aug, ignore, cfg.seed, epoch, teacher_maps)) as it:
             bar = tqdm(it, total=per_epoch, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress,
                        leave=False, file=sys.stderr, dynamic_ncols=True)
             for i, (xb, yb, *extra) in enumerate(bar):
@@ -376,9 +406,10 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
                 logits, aux = logits.float(), aux.float()
                 target = torch.from_numpy(yb).long()
                 loss = segmentation_loss(logits, target, weight, ignore, aux, cfg.aux_weight, cfg.loss, sampler)
-                if distiller is not None:  # the teacher's features come last
-                    loss = loss + cfg.distill_weight * distiller(deep[0].float(), extra.pop())
-                if extra:  # the teacher's soft person targets
+                maps = extra[len(extra) - len(heads):]  # the teacher's maps of the crops come last
+                for (term, head), said in zip(heads.items(), maps):
+                    loss = loss + cfg.distill_weight * head(seen[term].float(), said)
+                if len(extra) > len(heads):  # the teacher's soft person targets
                     labels = target if cfg.distill_pixels == "agree" else None
                     loss = loss + cfg.distill_weight * distillation_loss(logits, torch.from_numpy(extra[0]), positive,
                                                                          labels=labels, ignore=ignore)
@@ -418,7 +449,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
             "model": model.state_dict(), "ema": ema.state_dict(), "optimizer": opt.state_dict(),
             "epoch": epoch + 1, "best": best, "rows": rows, "elapsed": elapsed, "config": cfg.to_dict(),
             "stretches": stretches,
-            **({"distiller": distiller.state_dict()} if distiller is not None else {}),
+            **{TEACHER_HEADS[term]: head.state_dict() for term, head in heads.items()},
         })
         _write_log(cfg.out, rows)
         if progress:

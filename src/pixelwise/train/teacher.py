@@ -6,7 +6,9 @@ side resized to 257 and the rest padded; output logits (257, 257, 21), padding c
 resized back to the image.
 
 ``features()`` gives the teacher's ASPP output (33 x 33 x 256, after the ImageNet + COCO
-pre-training a from-scratch student cannot have) for feature distillation on any dataset.
+pre-training a from-scratch student cannot have) for feature distillation on any dataset;
+``crop_targets()`` gives it and the teacher's whole class distribution on the same grid, for
+distilling what it knows of all 21 VOC classes (animals, furniture, vehicles) on any dataset.
 """
 
 from __future__ import annotations
@@ -20,18 +22,30 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["Teacher", "VOC_PERSON", "VOC_ANIMALS", "FEATURE_CHANNELS"]
+__all__ = ["Teacher", "VOC_PERSON", "VOC_ANIMALS", "VOC_CLASSES", "FEATURE_CHANNELS", "grid_probabilities"]
 
 VOC_PERSON = 15
 VOC_ANIMALS = (3, 8, 10, 12, 13, 17)  # bird, cat, cow, dog, horse, sheep
 SIDE = 257
 FEATURE_TENSOR = "concat_projection/Relu"  # the ASPP projection, (1, 33, 33, 256)
 FEATURE_CHANNELS = 256
+GRID = 33  # the teacher's output stride-8 grid at 257 x 257: its features' and its logits' own resolution
+VOC_CLASSES = 21
 
 
 def _scaled(image: np.ndarray) -> np.ndarray:
     """uint8 RGB to the teacher's input range [-1, 1], float32."""
     return image.astype(np.float32) / 127.5 - 1
+
+
+def grid_probabilities(logits: np.ndarray) -> np.ndarray:
+    """(257, 257, 21) logits to (33, 33, 21) float16 class probabilities: softmax, then area means."""
+    logits = logits - logits.max(axis=2, keepdims=True)
+    prob = np.exp(logits)
+    prob /= prob.sum(axis=2, keepdims=True)
+    parts = [cv2.resize(prob[..., i:i + 4], (GRID, GRID), interpolation=cv2.INTER_AREA).reshape(GRID, GRID, -1)
+             for i in range(0, prob.shape[2], 4)]  # OpenCV's area resize takes at most 4 channels
+    return np.concatenate(parts, axis=2).astype(np.float16)
 
 
 class Teacher:
@@ -63,18 +77,30 @@ class Teacher:
             self.feature = found[0]
 
     def features(self, image: np.ndarray) -> np.ndarray:
-        """(33, 33, 256) float16 ASPP features of ``image`` resized (not padded) to 257 x 257.
+        """(33, 33, 256) float16 ASPP features of ``image`` resized (not padded) to 257 x 257."""
+        return self.crop_targets(image, features=True)[0]
 
-        The whole image maps onto the whole grid, so the features stay aligned with any
-        resize of the image (a student's feature map of another size is a resize away).
+    def crop_targets(self, image: np.ndarray, features: bool = False, classes: bool = False) -> tuple[np.ndarray, ...]:
+        """What the teacher says of a training crop, from one run on it resized (not padded) to
+        257 x 257: its (33, 33, 256) ASPP features if ``features``, then its (33, 33, 21) VOC class
+        probabilities if ``classes`` (its logits are computed on that grid), both float16.
+
+        The whole image maps onto the whole grid, so both stay aligned with any resize of the
+        image (a student's map of another size is a resize away).
         """
-        if self.feature < 0:
+        if features and self.feature < 0:
             raise InputError(f"{self.path}: Teacher.features() needs Teacher(path, features=True)")
         canvas = _scaled(cv2.resize(image, (SIDE, SIDE), interpolation=cv2.INTER_AREA))
+        out = []
         with self.lock:
             self.interpreter.set_tensor(self.input, canvas[None])
             self.interpreter.invoke()
-            return self.interpreter.get_tensor(self.feature)[0].astype(np.float16)
+            if features:
+                out.append(self.interpreter.get_tensor(self.feature)[0].astype(np.float16))
+            logits = self.interpreter.get_tensor(self.output)[0].astype(np.float32) if classes else None
+        if logits is not None:
+            out.append(grid_probabilities(logits))
+        return tuple(out)
 
     def __call__(self, image: np.ndarray) -> np.ndarray:
         logits = self._logits(image)
