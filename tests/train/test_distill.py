@@ -246,6 +246,25 @@ def test_class_distillation_loss_is_a_kl_divergence_on_the_students_grid() -> No
     sure = torch.full((1, 21, 16, 16), -10.0)
     sure[:, 12] = 10.0
     assert float(class_distillation_loss(sure, flat)) < 1e-3 < float(class_distillation_loss(-sure, flat))
+    # KL(teacher || student), not the reverse: t = (.5, .5), s = (.25, .75) gives 0.1438 (the reverse 0.1308)
+    t = torch.tensor([0.5, 0.5]).view(1, 2, 1, 1)
+    s = torch.log(torch.tensor([0.25, 0.75])).view(1, 2, 1, 1)
+    assert float(class_distillation_loss(s, t)) == pytest.approx(0.5 * np.log(2) + 0.5 * np.log(2 / 3), abs=1e-5)
+
+
+def test_class_distillation_loss_leaves_out_padding() -> None:
+    from pixelwise.train.distill import class_distillation_loss
+
+    teacher = torch.zeros(1, 21, 8, 8)
+    teacher[:, 0] = 1.0  # background everywhere
+    student = torch.full((1, 21, 4, 4), -10.0)
+    student[:, 0] = 10.0
+    student[:, :, :, 2:] = -student[:, :, :, 2:]  # wrong on the right half of the grid
+    valid = torch.ones(1, 16, 16, dtype=torch.bool)
+    valid[:, :, 8:] = False  # ... which is padding in the crop
+    assert float(class_distillation_loss(student, teacher)) > 5.0
+    assert float(class_distillation_loss(student, teacher, valid)) < 1e-3
+    assert float(class_distillation_loss(student, teacher, torch.zeros_like(valid))) == 0.0
 
 
 def test_the_class_head_learns_the_teachers_classes() -> None:
@@ -272,13 +291,19 @@ def test_class_distillation_trains_resumes_and_never_ships(tmp_path) -> None:
     from safetensors import safe_open
 
     make_mask_dataset(tmp_path / "ds", n=4)  # two classes, neither a person
-    losses, cfg = {}, None
-    for mode in ("features", "features+classes"):
-        cfg = TrainConfig(data=tmp_path / "ds" / "dataset.yaml", out=tmp_path / mode, epochs=1, batch=2,
-                          crop_hw=(32, 32), threads=1, net=TINY_NET, teacher=TEACHER, distill=mode,
-                          distill_weight=1.0, max_batches=2)
-        losses[mode] = train(cfg, progress=False)["rows"][0]["loss"]
+    configs = {mode: TrainConfig(data=tmp_path / "ds" / "dataset.yaml", out=tmp_path / mode, epochs=1, batch=2,
+                                 crop_hw=(32, 32), threads=1, net=TINY_NET, teacher=TEACHER, distill=mode,
+                                 distill_weight=1.0, max_batches=2)
+               for mode in ("features", "features+classes", "classes")}
+    losses = {mode: train(cfg, progress=False)["rows"][0]["loss"] for mode, cfg in configs.items()}
+    cfg = configs["features+classes"]
     assert losses["features+classes"] > losses["features"] + 0.05  # same seed and batches: plus the KL term
+    assert np.isfinite(losses["classes"])
+    # the class term reaches the student's own weights, not only its training-only head
+    with safe_open(str(tmp_path / "features" / "last.safetensors"), "pt") as a, \
+            safe_open(str(tmp_path / "features+classes" / "last.safetensors"), "pt") as b:
+        assert not torch.equal(a.get_tensor("head.weight"), b.get_tensor("head.weight"))
+        assert not torch.equal(a.get_tensor("fuse1.0.0.weight"), b.get_tensor("fuse1.0.0.weight"))
     state = torch.load(tmp_path / "features+classes" / "last.pt", weights_only=False)
     assert state["class_distiller"]["classify.weight"].shape == (21, TINY_NET["decoder"], 1, 1)
     assert state["distiller"]["project.weight"].shape == (256, TINY_NET["c3"], 1, 1)
@@ -289,5 +314,31 @@ def test_class_distillation_trains_resumes_and_never_ships(tmp_path) -> None:
     assert [r["epoch"] for r in resumed["rows"]] == [1, 2]
     after = torch.load(tmp_path / "features+classes" / "last.pt", weights_only=False)["class_distiller"]
     assert 0 < (after["classify.weight"] - first).abs().max().item() < 0.1  # went on from epoch 1's head
-    with pytest.raises(InputError, match="trained with --distill features\\+classes, not --distill features"):
+    with pytest.raises(InputError, match="trained with --distill features\\+classes, not features"):
         train(replace(cfg, epochs=3, resume=True, distill="features"), progress=False)
+
+
+def test_person_and_class_distillation_together(tmp_path) -> None:
+    pytest.importorskip("ai_edge_litert", reason="the train extra (ai-edge-litert) is not installed")
+    if not TEACHER.is_file() or not PEOPLE.is_dir():
+        pytest.skip(f"teacher or people data not found under {SHARED}")
+    data = _few_people(tmp_path, 2)
+    losses = {}
+    for mode in ("person", "person+classes"):
+        cfg = TrainConfig(data=data, out=tmp_path / mode, epochs=1, batch=2, crop_hw=(64, 64),
+                          threads=1, net=TINY_NET, teacher=TEACHER, distill=mode, distill_weight=1.0, max_batches=1)
+        losses[mode] = train(cfg, progress=False)["rows"][0]["loss"]
+    assert (tmp_path / "person+classes" / "teacher_targets.npz").is_file()  # the soft person targets are used ...
+    state = torch.load(tmp_path / "person+classes" / "last.pt", weights_only=False)
+    assert "class_distiller" in state and "distiller" not in state  # ... and so are the classes, alone
+    assert losses["person+classes"] > losses["person"] + 0.05
+
+
+@pytest.mark.parametrize("mode", ["classes+person", "features+person", "person+person", "classes+"])
+def test_distill_terms_come_once_each_in_their_order(tmp_path, mode: str) -> None:
+    from pixelwise.train.choices import DISTILL_MODES, distils_classes
+
+    assert "person+features+classes" in DISTILL_MODES and distils_classes("person+classes")
+    assert not distils_classes("person+features")
+    with pytest.raises(InputError, match="distill must be one of"):
+        TrainConfig(data=tmp_path, out=tmp_path, distill=mode, teacher=tmp_path / "t.tflite")

@@ -190,7 +190,8 @@ def teacher_targets(cfg: TrainConfig, ds: DatasetConfig, data: SplitArrays) -> t
 
     if ds.num_classes != 2 or "person" not in ds.classes:
         raise InputError(f"{ds.source}: --teacher distils a person model: the dataset needs two classes, one "
-                         f"named 'person' (it has {', '.join(ds.classes)}); --distill features works on any dataset")
+                         f"named 'person' (it has {', '.join(ds.classes)}); --distill features, classes or "
+                         "features+classes works on any dataset")
     cache = cfg.out / "teacher_targets.npz"
     if cache.is_file():
         with np.load(cache) as stored:
@@ -205,9 +206,9 @@ def teacher_targets(cfg: TrainConfig, ds: DatasetConfig, data: SplitArrays) -> t
     return SplitArrays(data.images, data.labels, data.names, soft), ds.classes.index("person")
 
 
-# the training-only heads of --distill features / classes, in the order the batches carry the teacher's maps,
-# and the key each one's state has in last.pt
-TEACHER_HEADS = {"features": "distiller", "classes": "class_distiller"}
+# the training-only heads of --distill features / classes, in the order the batches carry the teacher's maps
+# (Teacher.crop_targets), and the key of each one's state in last.pt ("distiller" as runs before classes had it)
+HEAD_STATE_KEYS = {"features": "distiller", "classes": "class_distiller"}
 
 
 def _teacher_heads(
@@ -224,7 +225,7 @@ def _teacher_heads(
 
     teacher = Teacher(cfg.teacher, threads=1, features=wanted["features"])
     seen: dict[str, torch.Tensor] = {}
-    heads: dict[str, torch.nn.Module] = {}
+    heads: dict[str, torch.nn.Module] = {}  # in HEAD_STATE_KEYS order, as the teacher's maps come
 
     def keep_features(_module: torch.nn.Module, _inputs: Any, output: torch.Tensor) -> None:
         seen["features"] = output
@@ -232,12 +233,14 @@ def _teacher_heads(
     def keep_head_input(_module: torch.nn.Module, inputs: Any, _output: torch.Tensor) -> None:
         seen["classes"] = inputs[0]
 
+    # the model is final here (a --from head already replaced) and the EMA copy made before, without the hooks
     if wanted["features"]:
         model.stage3.register_forward_hook(keep_features)
         heads["features"] = FeatureDistiller(model.config.c3, FEATURE_CHANNELS)
     if wanted["classes"]:
         model.head.register_forward_hook(keep_head_input)
         heads["classes"] = ClassDistiller(model.head.in_channels, VOC_CLASSES)
+    assert list(heads) == [term for term in HEAD_STATE_KEYS if wanted[term]]
 
     def crop_targets(crop: np.ndarray) -> tuple[np.ndarray, ...]:
         return teacher.crop_targets(crop, features=wanted["features"], classes=wanted["classes"])
@@ -258,13 +261,6 @@ def _resume(cfg: TrainConfig, model: PWNet, ema: torch.nn.Module, opt: torch.opt
     path = cfg.out / "last.pt"
     state = load_state(path)
     saved = state.get("config") or {}
-    was = [term for term in TEACHER_HEADS if TEACHER_HEADS[term] in state]
-    if was != list(heads):
-        def said(terms: list[str]) -> str:
-            return "--distill " + "+".join(terms) if terms else "neither the teacher's features nor its classes"
-
-        raise InputError(f"{path}: trained with {said(was)}, not {said(list(heads))}; resume with the same "
-                         "--teacher/--distill or start a new --out")
     # a resumed run keeps its recipe
     for key, default in (("augment", "basic"), ("paste", 0.0), ("loss", "ce"), ("distill", "person"),
                          ("distill_pixels", "all")):
@@ -272,6 +268,13 @@ def _resume(cfg: TrainConfig, model: PWNet, ema: torch.nn.Module, opt: torch.opt
             flag = "--" + key.replace("_", "-")
             raise InputError(f"{path}: trained with {flag} {saved.get(key, default)}, not {getattr(cfg, key)}; "
                              f"resume with the same {flag} or start a new --out")
+    was = {term for term, key in HEAD_STATE_KEYS.items() if key in state}
+    if was != set(heads):
+        def heads_of(terms: set[str]) -> str:
+            return "the teacher's " + " and ".join(sorted(terms)) if terms else "no teacher head"
+
+        raise InputError(f"{path}: trained with {heads_of(was)}, not {heads_of(set(heads))}; resume with the same "
+                         "--teacher/--distill or start a new --out")
     if {k: v.shape for k, v in state["model"].items()} != {k: v.shape for k, v in model.state_dict().items()}:
         raise InputError(f"{path}: trained with another network; resume with the same --net (and --from) or "
                          "start a new --out")
@@ -279,7 +282,7 @@ def _resume(cfg: TrainConfig, model: PWNet, ema: torch.nn.Module, opt: torch.opt
     ema.load_state_dict(state["ema"])
     opt.load_state_dict(state["optimizer"])
     for term, head in heads.items():
-        head.load_state_dict(state[TEACHER_HEADS[term]])
+        head.load_state_dict(state[HEAD_STATE_KEYS[term]])
     stretches = state.get("stretches") or [  # a checkpoint from before stretches were recorded
         {"first_epoch": 1, "last_epoch": state["epoch"], "minutes": round(state["elapsed"] / 60, 1), "cpu": None,
          "simd": None, "precision": saved.get("precision", "fp32")}]
@@ -407,8 +410,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
                 target = torch.from_numpy(yb).long()
                 loss = segmentation_loss(logits, target, weight, ignore, aux, cfg.aux_weight, cfg.loss, sampler)
                 maps = extra[len(extra) - len(heads):]  # the teacher's maps of the crops come last
-                for (term, head), said in zip(heads.items(), maps):
-                    loss = loss + cfg.distill_weight * head(seen[term].float(), said)
+                for (term, head), teacher_map in zip(heads.items(), maps, strict=True):
+                    loss = loss + cfg.distill_weight * head(seen[term].float(), teacher_map, target != ignore)
                 if len(extra) > len(heads):  # the teacher's soft person targets
                     labels = target if cfg.distill_pixels == "agree" else None
                     loss = loss + cfg.distill_weight * distillation_loss(logits, torch.from_numpy(extra[0]), positive,
@@ -449,7 +452,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
             "model": model.state_dict(), "ema": ema.state_dict(), "optimizer": opt.state_dict(),
             "epoch": epoch + 1, "best": best, "rows": rows, "elapsed": elapsed, "config": cfg.to_dict(),
             "stretches": stretches,
-            **{TEACHER_HEADS[term]: head.state_dict() for term, head in heads.items()},
+            **{HEAD_STATE_KEYS[term]: head.state_dict() for term, head in heads.items()},
         })
         _write_log(cfg.out, rows)
         if progress:

@@ -82,14 +82,18 @@ class Teacher:
 
     def crop_targets(self, image: np.ndarray, features: bool = False, classes: bool = False) -> tuple[np.ndarray, ...]:
         """What the teacher says of a training crop, from one run on it resized (not padded) to
-        257 x 257: its (33, 33, 256) ASPP features if ``features``, then its (33, 33, 21) VOC class
-        probabilities if ``classes`` (its logits are computed on that grid), both float16.
+        257 x 257: its (33, 33, 256) ASPP features if ``features``, then its VOC class probabilities
+        if ``classes`` (the softmax of its 257 x 257 output, area-averaged onto the same 33 x 33
+        grid: its logits are upsampled from that grid), both float16.
 
-        The whole image maps onto the whole grid, so both stay aligned with any resize of the
-        image (a student's map of another size is a resize away).
+        The whole image maps onto the whole grid, so both follow any resize of the image (a
+        student's map of another size is a resize away; to within half a grid cell, as the
+        teacher's own upsampling may align corners where the student's does not).
         """
+        if not (features or classes):
+            raise InputError("Teacher.crop_targets() needs features=True, classes=True or both")
         if features and self.feature < 0:
-            raise InputError(f"{self.path}: Teacher.features() needs Teacher(path, features=True)")
+            raise InputError(f"{self.path}: the teacher's features need Teacher(path, features=True)")
         canvas = _scaled(cv2.resize(image, (SIDE, SIDE), interpolation=cv2.INTER_AREA))
         out = []
         with self.lock:
