@@ -41,11 +41,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--teacher", type=Path, default=None, metavar="TFLITE",
                    help="a DeepLab VOC TFLite teacher to distil from (see --distill)")
     p.add_argument("--distill", choices=DISTILL_MODES, default="person",
-                   help="with --teacher, one or more terms joined by + in this order: person = its soft person "
-                        "targets (a two-class dataset); features = its pre-trained features, learnt by the student's deepest "
-                        "layer (any dataset); classes = its whole 21-class VOC distribution, learnt by a "
-                        "training-only head on the student's last features, so they tell animals and furniture "
-                        "from people (any dataset)")
+                   help="with --teacher, one or more terms joined by + in this order: person = its soft "
+                        "person targets (a two-class dataset); features = its pre-trained features, learnt by "
+                        "the student's deepest layer (any dataset); classes = its whole 21-class VOC "
+                        "distribution, learnt by a training-only head on the student's last features, so they "
+                        "tell animals and furniture from people (any dataset)")
     p.add_argument("--distill-pixels", choices=DISTILL_PIXELS, default="all",
                    help="with --distill person: all = the teacher's term on every pixel; agree = only where the "
                         "teacher's more likely class is the label's (or the label is void), so its misses on "
