@@ -192,22 +192,24 @@ def test_a_soft_map_does_not_change_the_crops_draws() -> None:
             np.testing.assert_array_equal(a, b)
 
 
-def test_person_and_feature_distillation_together(tmp_path) -> None:
+@pytest.mark.parametrize(("term", "state_key"), [("features", "distiller"), ("classes", "class_distiller")])
+def test_person_distillation_with_another_term(tmp_path, term: str, state_key: str) -> None:
     pytest.importorskip("ai_edge_litert", reason="the train extra (ai-edge-litert) is not installed")
     if not TEACHER.is_file() or not PEOPLE.is_dir():
         pytest.skip(f"teacher or people data not found under {SHARED}")
     data = _few_people(tmp_path, 2)
+    both = f"person+{term}"
     losses = {}
-    for mode in ("person", "person+features"):
+    for mode in ("person", both):
         cfg = TrainConfig(data=data, out=tmp_path / mode, epochs=1, batch=2, crop_hw=(64, 64),
                           threads=1, net=TINY_NET, teacher=TEACHER, distill=mode, distill_weight=1.0, max_batches=1)
         losses[mode] = train(cfg, progress=False)["rows"][0]["loss"]
-    assert (tmp_path / "person+features" / "teacher_targets.npz").is_file()  # the soft targets are used ...
-    state = torch.load(tmp_path / "person+features" / "last.pt", weights_only=False)
-    assert "distiller" in state  # ... and so are the features
-    assert losses["person+features"] > losses["person"] + 0.05  # same seed and batches: plus the cosine term
+    assert (tmp_path / both / "teacher_targets.npz").is_file()  # the soft person targets are used ...
+    state = torch.load(tmp_path / both / "last.pt", weights_only=False)
+    assert {k for k in ("distiller", "class_distiller") if k in state} == {state_key}  # ... and the other term
+    assert losses[both] > losses["person"] + 0.05  # same seed and batches: plus the other term
     with pytest.raises(InputError, match="--distill person"):  # a resumed run keeps its distillation
-        train(replace(cfg, epochs=2, resume=True, distill="features"), progress=False)
+        train(replace(cfg, epochs=2, resume=True, distill=term), progress=False)
 
 
 def test_features_without_a_teacher_is_refused(tmp_path) -> None:
@@ -316,22 +318,6 @@ def test_class_distillation_trains_resumes_and_never_ships(tmp_path) -> None:
     assert 0 < (after["classify.weight"] - first).abs().max().item() < 0.1  # went on from epoch 1's head
     with pytest.raises(InputError, match="trained with --distill features\\+classes, not features"):
         train(replace(cfg, epochs=3, resume=True, distill="features"), progress=False)
-
-
-def test_person_and_class_distillation_together(tmp_path) -> None:
-    pytest.importorskip("ai_edge_litert", reason="the train extra (ai-edge-litert) is not installed")
-    if not TEACHER.is_file() or not PEOPLE.is_dir():
-        pytest.skip(f"teacher or people data not found under {SHARED}")
-    data = _few_people(tmp_path, 2)
-    losses = {}
-    for mode in ("person", "person+classes"):
-        cfg = TrainConfig(data=data, out=tmp_path / mode, epochs=1, batch=2, crop_hw=(64, 64),
-                          threads=1, net=TINY_NET, teacher=TEACHER, distill=mode, distill_weight=1.0, max_batches=1)
-        losses[mode] = train(cfg, progress=False)["rows"][0]["loss"]
-    assert (tmp_path / "person+classes" / "teacher_targets.npz").is_file()  # the soft person targets are used ...
-    state = torch.load(tmp_path / "person+classes" / "last.pt", weights_only=False)
-    assert "class_distiller" in state and "distiller" not in state  # ... and so are the classes, alone
-    assert losses["person+classes"] > losses["person"] + 0.05
 
 
 @pytest.mark.parametrize("mode", ["classes+person", "features+person", "person+person", "classes+"])
