@@ -109,3 +109,15 @@ def test_teacher_crop_targets_give_its_features_and_class_probabilities_from_one
     assert person.any() and (~person).any()
     p = probs[..., VOC_PERSON].astype(np.float32)
     assert p[person].mean() > 0.6 > 0.3 > p[~person].mean()
+
+
+def test_grid_probabilities_are_the_softmax_of_the_grid_the_output_is_upsampled_from() -> None:
+    torch = pytest.importorskip("torch")
+    from pixelwise.train.teacher import grid_probabilities
+
+    grid = torch.randn(1, 21, 33, 33) * 4
+    output = torch.nn.functional.interpolate(grid, size=(257, 257), mode="bilinear", align_corners=True)
+    probs = grid_probabilities(output[0].permute(1, 2, 0).numpy())
+    expected = torch.softmax(grid[0], dim=0).permute(1, 2, 0).numpy()
+    assert probs.shape == (33, 33, 21) and probs.dtype == np.float16
+    assert np.abs(probs.astype(np.float32) - expected).max() < 2e-3

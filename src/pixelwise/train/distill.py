@@ -54,13 +54,13 @@ class FeatureDistiller(nn.Module):
 def class_distillation_loss(student: torch.Tensor, teacher: torch.Tensor,
                             valid: torch.Tensor | None = None) -> torch.Tensor:
     """Mean per-pixel KL divergence KL(teacher || student) from (N, K, H, W) teacher probabilities to the
-    softmax of (N, K, h, w) ``student`` logits, the teacher resized (bilinear, renormalised) to the
-    student's grid. 0 when they agree. ``valid`` (N, H', W') bool, any size: the pixels that count
+    softmax of (N, K, h, w) ``student`` logits, the teacher resized (bilinear, corners aligned,
+    renormalised) to the student's grid. 0 when they agree. ``valid`` (N, H', W') bool, any size: the pixels that count
     (labelled ones: a crop's padding carries no target), a grid cell counting when most of it is valid.
     """
     grid = student.shape[-2:]
-    if teacher.shape[-2:] != grid:
-        teacher = F.interpolate(teacher, size=grid, mode="bilinear", align_corners=False)
+    if teacher.shape[-2:] != grid:  # the teacher's grid spans the crop corner to corner (train/teacher.py)
+        teacher = F.interpolate(teacher, size=grid, mode="bilinear", align_corners=True)
     t = teacher.clamp_min(0.0)
     t = t / t.sum(dim=1, keepdim=True).clamp_min(1e-6)
     log_t = torch.log(t.clamp_min(1e-8))

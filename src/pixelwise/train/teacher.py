@@ -29,7 +29,7 @@ VOC_ANIMALS = (3, 8, 10, 12, 13, 17)  # bird, cat, cow, dog, horse, sheep
 SIDE = 257
 FEATURE_TENSOR = "concat_projection/Relu"  # the ASPP projection, (1, 33, 33, 256)
 FEATURE_CHANNELS = 256
-GRID = 33  # the teacher's output stride-8 grid at 257 x 257: its features' and its logits' own resolution
+GRID = 33  # the teacher's stride-8 grid at 257 x 257, corners aligned: its features' and logits' resolution
 VOC_CLASSES = 21
 
 
@@ -39,13 +39,15 @@ def _scaled(image: np.ndarray) -> np.ndarray:
 
 
 def grid_probabilities(logits: np.ndarray) -> np.ndarray:
-    """(257, 257, 21) logits to (33, 33, 21) float16 class probabilities: softmax, then area means."""
-    logits = logits - logits.max(axis=2, keepdims=True)
-    prob = np.exp(logits)
-    prob /= prob.sum(axis=2, keepdims=True)
-    parts = [cv2.resize(prob[..., i:i + 4], (GRID, GRID), interpolation=cv2.INTER_AREA).reshape(GRID, GRID, -1)
-             for i in range(0, prob.shape[2], 4)]  # OpenCV's area resize takes at most 4 channels
-    return np.concatenate(parts, axis=2).astype(np.float16)
+    """(257, 257, 21) output logits to (33, 33, 21) float16 class probabilities on the teacher's own grid.
+
+    The output is its 33 x 33 logits upsampled bilinearly with aligned corners (exactly, to float
+    precision), so every 8th row and column are those logits themselves.
+    """
+    step = (SIDE - 1) // (GRID - 1)
+    grid = logits[::step, ::step]
+    grid = np.exp(grid - grid.max(axis=2, keepdims=True))
+    return (grid / grid.sum(axis=2, keepdims=True)).astype(np.float16)
 
 
 class Teacher:
@@ -83,12 +85,12 @@ class Teacher:
     def crop_targets(self, image: np.ndarray, features: bool = False, classes: bool = False) -> tuple[np.ndarray, ...]:
         """What the teacher says of a training crop, from one run on it resized (not padded) to
         257 x 257: its (33, 33, 256) ASPP features if ``features``, then its VOC class probabilities
-        if ``classes`` (the softmax of its 257 x 257 output, area-averaged onto the same 33 x 33
-        grid: its logits are upsampled from that grid), both float16.
+        if ``classes`` (the softmax of its logits on the same 33 x 33 grid, from which its 257 x 257
+        output is upsampled), both float16.
 
         The whole image maps onto the whole grid, so both follow any resize of the image (a
-        student's map of another size is a resize away; to within half a grid cell, as the
-        teacher's own upsampling may align corners where the student's does not).
+        student's map of another size is a resize away). The grid's corners are the image's
+        corners (its points are 8 pixels apart at 257 x 257).
         """
         if not (features or classes):
             raise InputError("Teacher.crop_targets() needs features=True, classes=True or both")
